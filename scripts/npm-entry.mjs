@@ -19,7 +19,7 @@ if (major < 20 || (major === 20 && minor < 19)) {
 }
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, shell: isWin, ...opts });
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, shell: isWin, env: process.env, ...opts });
   if (r.error) throw r.error;
   return r.status ?? 1;
 }
@@ -41,6 +41,8 @@ function ensurePnpm() {
     const status = run(npm, ['install', '--prefix', '.tools', '--no-save', '--no-package-lock', '--loglevel=error', `pnpm@${pnpmVersion}`]);
     if (status !== 0) process.exit(status);
   }
+  // pnpm scripts call `pnpm` again, so the local copy must be on PATH for them too.
+  process.env.PATH = `${dirname(local)}${isWin ? ';' : ':'}${process.env.PATH ?? ''}`;
   return local;
 }
 
@@ -51,7 +53,7 @@ function ensureInstalled(pnpm) {
   const fresh = existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs;
   if (fresh) return;
   console.log('[myqueue] installing dependencies (better-sqlite3 compiles from source; this takes a minute)');
-  const env = { ...process.env };
+  const env = process.env;
   // node-gyp finds Node's headers locally instead of downloading them when the distro ships them.
   if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
   const status = run(pnpm, ['install', '--frozen-lockfile'], { env });
