@@ -5,7 +5,12 @@ export * from './logger.js';
 export * from './options.js';
 export * from './node-api.js';
 export * from './errors.js';
-// CompactedError/UnavailableError come from ./errors.js (the contract); storage adds its own others.
-export { SnapshotOutOfDateError, LogGapError, StorageClosedError } from './storage/errors.js';
-export * from './storage/memory-storage.js';
-export * from './storage/sqlite-storage.js';
+export * from './codec.js';
+export { RaftNode } from './raft-node.js';
+export { RaftLog, entrySize } from './raft-log.js';
+export { Progress, Inflights } from './progress.js';
+export type { ProgressState, SnapshotTransfer } from './progress.js';
+export { majority, committedIndex, voteResult, hasQuorum } from './quorum.js';
+export type { VoteResult } from './quorum.js';
+export { ReadOnly } from './read-only.js';
+export { applyConfChange, ConfHistory, EMPTY_CONF, isLearner, isVoter, makeConf, members } from './membership.js';
