@@ -14,3 +14,12 @@ export { majority, committedIndex, voteResult, hasQuorum } from './quorum.js';
 export type { VoteResult } from './quorum.js';
 export { ReadOnly } from './read-only.js';
 export { applyConfChange, ConfHistory, EMPTY_CONF, isLearner, isVoter, makeConf, members } from './membership.js';
+// CompactedError/UnavailableError come from ./errors.js (the contract); storage adds its own others.
+export { SnapshotOutOfDateError, LogGapError, StorageClosedError } from './storage/errors.js';
+export * from './storage/memory-storage.js';
+export * from './storage/sqlite-storage.js';
+export * from './state-machine.js';
+export * from './multi-raft.js';
+export * from './driver-errors.js';
+export * from './ticker.js';
+export * from './transport/memory-transport.js';
