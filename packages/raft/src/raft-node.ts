@@ -7,7 +7,7 @@ import {
   TransferInProgressError,
 } from './errors.js';
 import type { Logger } from './logger.js';
-import { applyConfChange, ConfHistory, isLearner, isVoter, makeConf, members } from './membership.js';
+import { applyConfChange, ConfHistory, isVoter, makeConf, members } from './membership.js';
 import type { RaftNodeApi, RaftStatus } from './node-api.js';
 import type { RaftOptions, ResolvedRaftOptions } from './options.js';
 import { withDefaults } from './options.js';
@@ -377,13 +377,20 @@ export class RaftNode implements RaftNodeApi {
     this.#appendEntry(EntryType.Normal, EMPTY);
   }
 
-  /** Creates/drops progress so there is one per member of the current configuration. */
+  /**
+   * Creates/drops progress so there is one per member of the current configuration, plus, while a
+   * change is uncommitted, the members it removes: they still get the log (as non-voters) so that they
+   * learn of their removal and stop campaigning.
+   */
   #syncProgress(): void {
     const conf = this.#conf.current;
     const wanted = new Set(members(conf));
+    if (this.#conf.currentIndex > this.#log.committed) {
+      for (const id of members(this.#conf.at(this.#conf.currentIndex - 1))) wanted.add(id);
+    }
     for (const id of [...this.#progress.keys()]) if (!wanted.has(id)) this.#progress.delete(id);
     for (const id of wanted) {
-      const learner = isLearner(conf, id);
+      const learner = !isVoter(conf, id);
       const pr = this.#progress.get(id);
       if (pr) {
         pr.learner = learner;
@@ -771,8 +778,12 @@ export class RaftNode implements RaftNodeApi {
       this.#pendingReads = [];
       for (const r of reads) this.#serveRead(r.context, r.lease);
     }
-    if (!isVoter(this.#conf.current, this.id) && this.#log.committed >= this.#conf.currentIndex)
+    if (this.#log.committed >= this.#conf.currentIndex && this.#progress.size > members(this.#conf.current).length) {
+      this.#syncProgress(); // a removal committed: stop replicating to the removed members
+    }
+    if (!isVoter(this.#conf.current, this.id) && this.#log.committed >= this.#conf.currentIndex) {
       this.#stepDownRemoved();
+    }
   }
 
   /** The leader's own removal committed: tell everyone, hand over to the most caught-up voter, step down. */
