@@ -236,6 +236,7 @@ export class SimCluster {
         if (!to?.raft || !this.network.arrives(m)) return;
         this.trace.add(this.now, `recv ${describeMessage(m)}`);
         to.raft.step(m);
+        this.#checkLeaderCommit(to);
         this.#pump(to);
         return;
       }
@@ -244,6 +245,7 @@ export class SimCluster {
         if (ev.epoch !== n.epoch || !n.pending) return;
         const rd = n.pending;
         this.#finish(n, rd, true);
+        this.#checkLeaderCommit(n);
         this.#pump(n);
         return;
       }
@@ -272,6 +274,38 @@ export class SimCluster {
       if (ss.term < n.lastTerm) this.checker.fail('term monotonic', `${n.id} went from term ${n.lastTerm} back to ${ss.term}`);
       n.lastTerm = ss.term;
       if (ss.role === Role.Leader) this.checker.observeLeader(this.#leaderView(n));
+    }
+  }
+
+  /**
+   * When a leader advances its commit index, the entry there must be durable on a majority of the
+   * voters of its configuration (both halves of a joint one): replicas count only once persisted.
+   */
+  #checkLeaderCommit(n: SimNode): void {
+    const raft = n.raft;
+    if (!raft || raft.softState.role !== Role.Leader) return;
+    const st = raft.status();
+    if (st.term !== n.leaderTerm) {
+      // A new leadership: what it learned as a follower was committed under earlier configurations.
+      n.leaderTerm = st.term;
+      n.checkedCommit = st.commit;
+      return;
+    }
+    if (st.commit <= n.checkedCommit) return;
+    n.checkedCommit = st.commit;
+    const c = st.commit;
+    if (c < n.group.firstIndex() - 1) return;
+    const term = n.group.term(c);
+    const conf = raft.confState();
+    for (const voters of [conf.voters, conf.votersOutgoing]) {
+      if (voters.length === 0) continue;
+      const holders = voters.filter((id) => this.#nodes.get(id)?.durable.covers(c, term) === true);
+      if (holders.length <= voters.length / 2) {
+        this.checker.fail(
+          'commit durability',
+          `${n.id} (term ${st.term}) commits ${c}/${term} but only [${holders.join(',')}] of voters [${voters.join(',')}] hold it durably`,
+        );
+      }
     }
   }
 

@@ -165,7 +165,10 @@ export class InvariantChecker {
           this.fail('persist before send', `${node} grants its term-${m.term} vote to ${m.to} but its durable vote is ${vote ?? '(none)'}`);
         }
       }
-      if (m.type === MessageType.AppResp && m.reject !== true && m.index !== undefined) {
+      // An ack of the current durable term must be backed by the durable log. An ack of an older term may
+      // trail a truncation by the next leader (it was true when generated): it can never complete a quorum,
+      // since any majority of term-T acks overlaps the voters of the later leader, which then holds the entries.
+      if (m.type === MessageType.AppResp && m.reject !== true && m.index !== undefined && m.term === hs.term) {
         if (m.index > durable.lastIndex && m.index > durable.snapshot.meta.index) {
           this.fail('persist before send', `${node} acknowledges index ${m.index} but its durable log ends at ${durable.lastIndex}`);
         }

@@ -60,6 +60,9 @@ export class SimNode {
   /** Highest term and commit seen in this incarnation (they must never go back). */
   lastTerm = 0;
   lastCommit = 0;
+  /** The term in which it was last seen leading, and the commit index checked for durability then. */
+  leaderTerm = -1;
+  checkedCommit = 0;
   readonly proposals = new Map<number, PendingProposal>();
   readonly reads = new Map<string, PendingRead>();
 
