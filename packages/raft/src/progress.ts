@@ -87,8 +87,8 @@ export class Progress {
   probeSent = false;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
-  /** Tick at which we last heard from it (lease reads). */
-  lastHeardTick = -Infinity;
+  /** Leader tick at which the latest heartbeat it answered was sent (lease reads). */
+  leaseTick = -Infinity;
   /** Commit index last told to it, to know whether an empty App is worth sending. */
   sentCommit = 0;
   /**

@@ -524,7 +524,12 @@ export class RaftNode implements RaftNodeApi {
         this.#electionElapsed = 0;
         this.#leader = m.from;
         this.#log.commitTo(Math.min(m.commit ?? 0, this.#log.lastIndex()));
-        this.#send({ type: MessageType.HeartbeatResp, to: m.from, ...(m.context ? { context: m.context } : {}) });
+        this.#send({
+          type: MessageType.HeartbeatResp,
+          to: m.from,
+          ...(m.index !== undefined ? { index: m.index } : {}),
+          ...(m.context ? { context: m.context } : {}),
+        });
         return;
       case MessageType.Snap:
         this.#electionElapsed = 0;
@@ -675,6 +680,7 @@ export class RaftNode implements RaftNodeApi {
         return;
       case MessageType.HeartbeatResp: {
         this.#heard(pr);
+        if (m.index !== undefined && m.index <= this.#ticks) pr.leaseTick = Math.max(pr.leaseTick, m.index);
         pr.probeSent = false;
         if (pr.match < this.#log.lastIndex()) {
           // Alive but behind: Apps (or their answers) may have been lost; probe with one more App.
@@ -713,7 +719,6 @@ export class RaftNode implements RaftNodeApi {
 
   #heard(pr: Progress): void {
     pr.recentActive = true;
-    pr.lastHeardTick = this.#ticks;
   }
 
   #handleAppResp(m: Message, pr: Progress): void {
@@ -818,16 +823,17 @@ export class RaftNode implements RaftNodeApi {
   }
 
   /**
-   * Lease reads: with check-quorum, followers that heard from us within an election timeout refuse to
-   * elect anybody else; so while a quorum answered us within the last electionTick ticks no other leader
-   * can exist (assuming bounded clock drift between members).
+   * Lease reads: with check-quorum, a follower that heard from us refuses to elect anybody else for an
+   * election timeout after it received our message. A heartbeat sent at tick S and answered was received
+   * at or after S, so while a quorum answered heartbeats sent in the last electionTick - 1 ticks (one tick
+   * of margin for clock drift) no other leader can exist. Assumes members' clocks tick at about one rate.
    */
   #leaseValid(): boolean {
     if (!this.#opts.checkQuorum) return false;
     return hasQuorum(this.#conf.current.voters, (id) => {
       if (id === this.id) return true;
       const pr = this.#progress.get(id);
-      return pr !== undefined && this.#ticks - pr.lastHeardTick < this.#opts.electionTick;
+      return pr !== undefined && this.#ticks - pr.leaseTick < this.#opts.electionTick - 1;
     });
   }
 
@@ -837,6 +843,7 @@ export class RaftNode implements RaftNodeApi {
       this.#send({
         type: MessageType.Heartbeat,
         to,
+        index: this.#ticks,
         commit: Math.min(pr.match, this.#log.committed),
         ...(context ? { context } : {}),
       });

@@ -121,7 +121,11 @@ export interface Message {
   readonly term: number;
   /** App: term of the entry at `index`. Vote/PreVote: term of the candidate's last entry. */
   readonly logTerm?: number;
-  /** App: index preceding `entries`. AppResp: last matched index (or rejected index). Vote: last index. */
+  /**
+   * App: index preceding `entries`. AppResp: last matched index (or rejected index). Vote: last index.
+   * Heartbeat: the leader's tick count when sending, echoed in HeartbeatResp (measures leases from the
+   * send time, not the answer's arrival). Snap/SnapResp: the snapshot's index.
+   */
   readonly index?: number;
   readonly entries?: readonly Entry[];
   readonly commit?: number;
