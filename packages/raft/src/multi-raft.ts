@@ -350,9 +350,15 @@ export class MultiRaft {
     this.#passes++;
     const settle: (() => void)[] = [];
     try {
-      this.#o.storage.transaction(() => {
-        for (const { g, rd } of batch) this.#persistAndApply(g, rd, settle);
-      });
+      // Only term, vote, entries and snapshots must be on disk before messages leave; a pass that just
+      // moves commit indexes and applies entries commits without an fsync (recovered from the log).
+      const sync = batch.some(({ rd }) => rd.mustSync);
+      this.#o.storage.transaction(
+        () => {
+          for (const { g, rd } of batch) this.#persistAndApply(g, rd, settle);
+        },
+        { sync },
+      );
     } catch (error) {
       this.#fail(error);
       return;

@@ -132,7 +132,7 @@ class FakeNode implements RaftNodeApi {
       messages: this.#messages.splice(0),
       readStates: this.#reads.splice(0),
       ...(this.#soft ? { softState: this.#soft } : {}),
-      mustSync: entries.length > 0,
+      mustSync: entries.length > 0 || this.#snapshot !== undefined,
     };
     this.#snapshot = undefined;
     this.#soft = undefined;
@@ -205,9 +205,9 @@ function loggingStorage(inner: RaftStorage, log: string[], fail: { next: boolean
     },
     groups: () => inner.groups(),
     dropGroup: (group) => inner.dropGroup(group),
-    transaction(fn) {
-      log.push('begin');
-      const result = inner.transaction(fn);
+    transaction(fn, options) {
+      log.push(options?.sync === false ? 'begin nosync' : 'begin');
+      const result = inner.transaction(fn, options);
       log.push('commit');
       return result;
     },
@@ -391,7 +391,7 @@ describe('MultiRaft ready loop (fake node)', () => {
   });
 
   it('reports role changes to listeners', async () => {
-    const { raft, add, nodes } = setup();
+    const { raft, add, nodes, log } = setup();
     add('a');
     const seen: [string, SoftState][] = [];
     const off = raft.onSoftState((g, s) => seen.push([g, s]));
@@ -400,6 +400,8 @@ describe('MultiRaft ready loop (fake node)', () => {
     await pass();
     off();
     expect(seen).toEqual([['a', { role: Role.Follower, leader: 'n2', term: 2 }]]);
+    // Nothing in that Ready had to be durable before sending: the pass committed without an fsync.
+    expect(log).toContain('begin nosync');
   });
 
   it('installs a leader snapshot in the transaction and fails proposals it swallowed as outcome unknown', async () => {

@@ -39,6 +39,40 @@ describe('SqliteStorage', () => {
     s.close();
   });
 
+  it('commits { sync: false } transactions with synchronous=NORMAL and goes back to FULL', () => {
+    const s = new SqliteStorage(join(dir, 'relax.db'));
+    const g = s.group('g');
+    const seen: unknown[] = [];
+    s.transaction(
+      () => {
+        g.append(run(1, 2, 1));
+        seen.push(s.database.pragma('synchronous', { simple: true }));
+      },
+      { sync: false },
+    );
+    s.transaction(
+      () => {
+        // Nested inside our own transaction: the outer one decides.
+        s.transaction(() => g.append(run(3, 3, 1)), { sync: false });
+        seen.push(s.database.pragma('synchronous', { simple: true }));
+      },
+      { sync: true },
+    );
+    expect(seen).toEqual([1, 2]); // NORMAL, then FULL
+    expect(s.database.pragma('synchronous', { simple: true })).toBe(2);
+    expect(() =>
+      s.transaction(
+        () => {
+          throw new Error('x');
+        },
+        { sync: false },
+      ),
+    ).toThrow('x');
+    expect(s.database.pragma('synchronous', { simple: true })).toBe(2);
+    expect(g.lastIndex()).toBe(3);
+    s.close();
+  });
+
   it('refuses an in-memory database (no WAL, so no durability)', () => {
     expect(() => new SqliteStorage(':memory:')).toThrow(/WAL/);
   });

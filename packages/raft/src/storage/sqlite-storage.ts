@@ -16,7 +16,7 @@
  * reloaded once that transaction ends (committed or not), so the cache never drifts from the file.
  */
 import Database from 'better-sqlite3';
-import type { GroupStorage, RaftStorage } from '../storage.js';
+import type { GroupStorage, RaftStorage, TransactionOptions } from '../storage.js';
 import type { ConfState, Entry, EntryType, GroupId, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { StorageClosedError } from './errors.js';
 import {
@@ -150,6 +150,7 @@ export class SqliteStorage implements RaftStorage {
   readonly #touched = new Set<GroupMeta>();
   /** Groups written inside a caller's transaction, reloaded once it is over. */
   readonly #unverified = new Set<GroupMeta>();
+  readonly #synchronous: 'full' | 'normal' | 'off';
   #depth = 0;
   #closed = false;
 
@@ -163,7 +164,8 @@ export class SqliteStorage implements RaftStorage {
       ) {
         throw new Error('raft storage needs a WAL journal (an in-memory database cannot have one)');
       }
-      this.#db.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
+      this.#synchronous = options.synchronous ?? 'full';
+      this.#db.pragma(`synchronous = ${this.#synchronous.toUpperCase()}`);
       this.#db.exec(SCHEMA);
       this.#db.prepare("INSERT OR IGNORE INTO raft_meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       const version = this.#db
@@ -224,9 +226,13 @@ export class SqliteStorage implements RaftStorage {
     this.#handles.delete(group);
   }
 
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, options: TransactionOptions = {}): T {
     this.#check();
     const foreign = this.#depth === 0 && this.#db.inTransaction;
+    // An unsynced commit: NORMAL in WAL mode appends the commit to the WAL without fsync; the next FULL
+    // commit's fsync covers it, and WAL recovery keeps commits in order.
+    const relax = options.sync === false && this.#depth === 0 && !foreign && this.#synchronous === 'full';
+    if (relax) this.#db.pragma('synchronous = NORMAL');
     this.#depth++;
     try {
       return this.#txn.immediate(fn) as T;
@@ -235,6 +241,7 @@ export class SqliteStorage implements RaftStorage {
       this.#reload(this.#touched);
       throw error;
     } finally {
+      if (relax) this.#db.pragma('synchronous = FULL');
       this.#depth--;
       if (this.#depth === 0) {
         if (foreign) for (const meta of this.#touched) this.#unverified.add(meta);
