@@ -14,8 +14,8 @@ import type { StateMachine } from '../src/state-machine.js';
 import { SqliteStorage } from '../src/storage/sqlite-storage.js';
 import { ManualTicker } from '../src/ticker.js';
 import { MemoryNetwork } from '../src/transport/memory-transport.js';
-import type { Entry, GroupId, NodeId, Snapshot } from '../src/types.js';
-import { EntryType, Role } from '../src/types.js';
+import type { Entry, GroupId, Message, NodeId, Snapshot } from '../src/types.js';
+import { ConfChangeType, EntryType, Role } from '../src/types.js';
 
 /** Rows of (group, index, data) in the broker's database, applied in the Raft transaction. */
 class TableStateMachine implements StateMachine<number> {
@@ -74,6 +74,7 @@ interface Member {
   storage: SqliteStorage;
   ticker: ManualTicker;
   sms: Map<GroupId, TableStateMachine>;
+  onUnknown?: (message: Message) => void;
 }
 
 function seeded(seed: number): () => number {
@@ -92,7 +93,7 @@ class Cluster {
     readonly options: { snapshotEntries?: number } = {},
   ) {}
 
-  start(id: NodeId, seed: number): Member {
+  start(id: NodeId, seed: number, options: { groups?: GroupId[] } = {}): Member {
     const storage = new SqliteStorage(join(dir, `${this.name}-${id}.db`), { synchronous: 'normal' });
     const ticker = new ManualTicker();
     const raft = new MultiRaft({
@@ -103,14 +104,15 @@ class Cluster {
       random: seeded(seed),
       snapshotEntries: this.options.snapshotEntries ?? 0,
       snapshotRetain: 5,
+      onUnknownGroup: (m) => member.onUnknown?.(m),
     });
     const sms = new Map<GroupId, TableStateMachine>();
-    for (const group of GROUPS) {
+    for (const group of options.groups ?? GROUPS) {
       const sm = new TableStateMachine(storage.database, group);
       sms.set(group, sm);
       raft.addGroup(group, { peers: IDS, stateMachine: sm });
     }
-    const member = { id, raft, storage, ticker, sms };
+    const member: Member = { id, raft, storage, ticker, sms };
     this.members.set(id, member);
     return member;
   }
@@ -141,7 +143,9 @@ class Cluster {
   }
 
   leader(group: GroupId): Member | undefined {
-    const leaders = [...this.members.values()].filter((m) => m.raft.softState(group).role === Role.Leader);
+    const leaders = [...this.members.values()].filter(
+      (m) => m.raft.hasGroup(group) && m.raft.softState(group).role === Role.Leader,
+    );
     return leaders.length === 1 ? leaders[0] : undefined;
   }
 
@@ -254,6 +258,46 @@ describe('MultiRaft: three nodes on SQLite', () => {
     const rows = c.rows('b1', 'p0').map(([, d]) => d);
     expect(rows).toEqual([...before.map(([, d]) => d), 'after0', 'after1', 'after2', 'after3', 'after4']);
     for (const id of IDS) expect(c.rows(id, 'p0')).toEqual(c.rows('b1', 'p0'));
+  });
+
+  it('adds a replica on a fourth node (learner, then voter) and removes one, through the driver', async () => {
+    const c = new Cluster('members', { snapshotEntries: 10 });
+    clusters.push(c);
+    IDS.forEach((id, i) => c.start(id, i + 51));
+    await c.electLeaders();
+    for (let i = 0; i < 25; i++) await c.propose('p0', `r${i}`);
+    // b4 hosts no group yet: the first message for p0 makes it join (the broker's reassignment path).
+    const b4 = c.start('b4', 99, { groups: [] });
+    const joined: string[] = [];
+    b4.onUnknown = (m) => {
+      if (m.group !== 'p0' || b4.raft.hasGroup('p0')) return;
+      joined.push(m.group);
+      const sm = new TableStateMachine(b4.storage.database, 'p0');
+      b4.sms.set('p0', sm);
+      b4.raft.addGroup('p0', { join: true, stateMachine: sm });
+      b4.raft.step(m);
+    };
+    const leader = c.leader('p0')!;
+    await leader.raft.proposeConfChange('p0', { type: ConfChangeType.AddLearner, node: 'b4' });
+    await c.until('b4 caught up', () => b4.raft.hasGroup('p0') && c.rows('b4', 'p0').length === 25);
+    expect(joined).toEqual(['p0']);
+    expect(b4.sms.get('p0')!.restores).toBe(1); // the log was compacted: it started from a snapshot
+    await c.leader('p0')!.raft.proposeConfChange('p0', { type: ConfChangeType.AddVoter, node: 'b4' });
+    const removed = IDS.find((id) => id !== c.leader('p0')!.id)!;
+    await c.leader('p0')!.raft.proposeConfChange('p0', { type: ConfChangeType.RemoveNode, node: removed });
+    await c.until('conf applied on the leader', () => {
+      const conf = c.leader('p0')?.raft.status('p0').conf;
+      return !!conf && conf.voters.includes('b4') && !conf.voters.includes(removed);
+    });
+    c.stop(removed);
+    await c.propose('p0', 'after-change');
+    await c.converge('p0');
+    expect(
+      c
+        .rows('b4', 'p0')
+        .map(([, d]) => d)
+        .slice(-2),
+    ).toEqual(['r24', 'after-change']);
   });
 
   it('moves leadership on request and reports it to listeners', async () => {
