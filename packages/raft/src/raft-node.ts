@@ -15,6 +15,7 @@ import { Progress } from './progress.js';
 import { committedIndex, hasQuorum, voteResult } from './quorum.js';
 import { entrySize, RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
+import { SnapshotAssembler } from './snapshot-transfer.js';
 import type {
   ConfChange,
   ConfState,
@@ -70,7 +71,7 @@ export class RaftNode implements RaftNodeApi {
   #transferee: NodeId = '';
   #uncommittedBytes = 0;
   /** InstallSnapshot chunks received so far (follower). */
-  #partialSnapshot: { meta: SnapshotMeta; chunks: Uint8Array[]; received: number } | undefined;
+  readonly #assembler = new SnapshotAssembler();
   #prevHard: HardState;
   #prevSoft: SoftState;
   #outstanding: Ready | undefined;
@@ -166,7 +167,7 @@ export class RaftNode implements RaftNodeApi {
     const pr = this.#role === Role.Leader ? this.#progress.get(to) : undefined;
     if (!pr || to === this.id) return;
     if (pr.state === 'replicate') pr.becomeProbe();
-    else if (pr.state === 'snapshot' && pr.transfer) this.#rewindTransfer(pr);
+    else pr.snapshot?.rewind(this.#ticks);
   }
 
   step(m: Message): void {
@@ -330,7 +331,7 @@ export class RaftNode implements RaftNodeApi {
     if (term !== this.#term) {
       this.#term = term;
       this.#vote = '';
-      this.#partialSnapshot = undefined;
+      this.#assembler.reset();
     }
     this.#leader = '';
     this.#electionElapsed = 0;
@@ -572,47 +573,25 @@ export class RaftNode implements RaftNodeApi {
   #handleSnapChunk(m: Message): void {
     const chunk = m.snapshot;
     if (!chunk) return;
-    const meta = chunk.meta;
-    if (meta.index <= this.#log.committed) {
-      this.#partialSnapshot = undefined;
+    if (chunk.meta.index <= this.#log.committed) {
+      // We already have everything it holds: tell the leader where we are.
+      this.#assembler.reset();
       this.#send({ type: MessageType.AppResp, to: m.from, index: this.#log.committed });
       return;
     }
-    let partial = this.#partialSnapshot;
-    if (!partial || partial.meta.index !== meta.index || partial.meta.term !== meta.term) {
-      if (chunk.offset !== 0) {
-        this.#send({ type: MessageType.SnapResp, to: m.from, index: meta.index, reject: true, chunkOffset: 0 });
-        return;
-      }
-      partial = { meta, chunks: [], received: 0 };
-      this.#partialSnapshot = partial;
-    }
-    if (chunk.offset !== partial.received) {
-      // A duplicate tells the leader how far we are; a gap asks it to resend from there.
-      const gap = chunk.offset > partial.received;
-      this.#send({
-        type: MessageType.SnapResp,
-        to: m.from,
-        index: meta.index,
-        chunkOffset: partial.received,
-        ...(gap ? { reject: true } : {}),
-      });
+    const outcome = this.#assembler.offer(chunk);
+    if (outcome.kind === 'done') {
+      this.#restore(outcome.snapshot, m.from);
       return;
     }
-    partial.chunks.push(chunk.data.slice());
-    partial.received += chunk.data.byteLength;
-    if (!chunk.done) {
-      this.#send({ type: MessageType.SnapResp, to: m.from, index: meta.index, chunkOffset: partial.received });
-      return;
-    }
-    this.#partialSnapshot = undefined;
-    const data = new Uint8Array(partial.received);
-    let at = 0;
-    for (const c of partial.chunks) {
-      data.set(c, at);
-      at += c.byteLength;
-    }
-    this.#restore({ meta, data }, m.from);
+    const reject = outcome.kind === 'reject' ? { reject: true } : {};
+    this.#send({
+      type: MessageType.SnapResp,
+      to: m.from,
+      index: chunk.meta.index,
+      chunkOffset: outcome.offset,
+      ...reject,
+    });
   }
 
   #restore(snapshot: Snapshot, from: NodeId): void {
@@ -658,9 +637,8 @@ export class RaftNode implements RaftNodeApi {
       }
     }
     for (const [id, pr] of this.#progress) {
-      const t = pr.transfer;
-      if (pr.state === 'snapshot' && t && this.#ticks - t.lastProgressTick >= this.#opts.electionTick) {
-        this.#rewindTransfer(pr);
+      if (pr.snapshot?.stalled(this.#ticks, this.#opts.electionTick)) {
+        pr.snapshot.rewind(this.#ticks);
         this.#needsAppend.add(id);
       }
     }
@@ -697,18 +675,10 @@ export class RaftNode implements RaftNodeApi {
       }
       case MessageType.SnapResp: {
         this.#heard(pr);
-        const t = pr.transfer;
-        if (pr.state !== 'snapshot' || !t || m.index !== t.snapshot.meta.index) return;
-        const offset = Math.min(m.chunkOffset ?? 0, t.snapshot.data.byteLength);
-        if (m.reject === true) {
-          t.acked = offset;
-          t.sent = offset;
-          t.sentAll = false;
-        } else {
-          t.acked = Math.max(t.acked, offset);
-          t.sent = Math.max(t.sent, t.acked);
-        }
-        t.lastProgressTick = this.#ticks;
+        const sender = pr.snapshot;
+        if (!sender || m.index !== sender.index) return;
+        if (m.reject === true) sender.resendFrom(m.chunkOffset ?? 0, this.#ticks);
+        else sender.ack(m.chunkOffset ?? 0, this.#ticks);
         this.#needsAppend.add(m.from);
         return;
       }
@@ -737,8 +707,7 @@ export class RaftNode implements RaftNodeApi {
       return;
     }
     if (pr.state === 'probe') pr.becomeReplicate();
-    else if (pr.state === 'snapshot' && pr.transfer && pr.match >= pr.transfer.snapshot.meta.index)
-      pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.snapshot && pr.match >= pr.snapshot.index) pr.becomeReplicate();
     else if (pr.state === 'replicate') pr.inflights.freeLE(index);
     this.#needsAppend.add(m.from);
     this.#maybeCommit();
@@ -921,33 +890,11 @@ export class RaftNode implements RaftNodeApi {
 
   /** Streams InstallSnapshot chunks within a window of a few chunks (bounded by the inflight limits). */
   #sendSnapshotChunks(to: NodeId, pr: Progress): void {
-    const t = pr.transfer;
-    if (!t) return;
     const chunkBytes = this.#opts.snapshotChunkBytes;
-    const window = Math.max(
-      chunkBytes,
-      Math.min(this.#opts.maxInflightBytes, chunkBytes * Math.min(4, this.#opts.maxInflightMsgs)),
-    );
-    const data = t.snapshot.data;
-    while (!t.sentAll && t.sent - t.acked < window) {
-      const end = Math.min(data.byteLength, t.sent + chunkBytes);
-      const done = end >= data.byteLength;
-      this.#send({
-        type: MessageType.Snap,
-        to,
-        snapshot: { meta: t.snapshot.meta, offset: t.sent, data: data.subarray(t.sent, end), done },
-      });
-      t.sent = end;
-      if (done) t.sentAll = true;
+    const window = Math.min(this.#opts.maxInflightBytes, chunkBytes * Math.min(4, this.#opts.maxInflightMsgs));
+    for (const snapshot of pr.snapshot?.nextChunks(chunkBytes, window) ?? []) {
+      this.#send({ type: MessageType.Snap, to, index: snapshot.meta.index, snapshot });
     }
-  }
-
-  #rewindTransfer(pr: Progress): void {
-    const t = pr.transfer;
-    if (!t) return;
-    t.sent = t.acked;
-    t.sentAll = false;
-    t.lastProgressTick = this.#ticks;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SnapshotAssembler, SnapshotSender } from '../src/snapshot-transfer.js';
 import type { Snapshot } from '../src/types.js';
 import { ConfChangeType, MessageType } from '../src/types.js';
 import type { Net } from './core-harness.js';
@@ -158,5 +159,41 @@ describe('snapshots', () => {
     net.node('a').propose(enc('later'));
     net.settle();
     expect(net.data('b').slice(-2)).toEqual(['late', 'later']);
+  });
+});
+
+describe('snapshot chunk transfer', () => {
+  const snap: Snapshot = {
+    meta: { index: 9, term: 2, conf: { voters: ['a'], learners: [], votersOutgoing: [] } },
+    data: new Uint8Array(250).map((_, i) => i),
+  };
+
+  it('the sender keeps a window of chunks ahead of acknowledgements and rewinds on loss', () => {
+    const sender = new SnapshotSender(snap, 0);
+    expect(sender.nextChunks(100, 200).map((c) => [c.offset, c.data.byteLength, c.done])).toEqual([
+      [0, 100, false],
+      [100, 100, false],
+    ]);
+    expect(sender.nextChunks(100, 200)).toEqual([]);
+    sender.ack(100, 1);
+    expect(sender.nextChunks(100, 200).map((c) => [c.offset, c.data.byteLength, c.done])).toEqual([[200, 50, true]]);
+    expect(sender.stalled(5, 10)).toBe(false);
+    expect(sender.stalled(11, 10)).toBe(true);
+    sender.rewind(11);
+    expect(sender.nextChunks(100, 1000).map((c) => c.offset)).toEqual([100, 200]);
+  });
+
+  it('the assembler accepts chunks in order, acknowledges duplicates and rejects gaps', () => {
+    const asm = new SnapshotAssembler();
+    const sender = new SnapshotSender(snap, 0);
+    const [c0, c1, c2] = sender.nextChunks(100, 1000);
+    expect(asm.offer(c1)).toEqual({ kind: 'reject', offset: 0 });
+    expect(asm.offer(c0)).toEqual({ kind: 'ack', offset: 100 });
+    expect(asm.offer(c0)).toEqual({ kind: 'ack', offset: 100 });
+    expect(asm.offer(c2)).toEqual({ kind: 'reject', offset: 100 });
+    expect(asm.offer(c1)).toEqual({ kind: 'ack', offset: 200 });
+    const done = asm.offer(c2);
+    expect(done.kind).toBe('done');
+    expect(done.kind === 'done' && [...done.snapshot.data]).toEqual([...snap.data]);
   });
 });
