@@ -4,3 +4,4 @@ export * from './transport.js';
 export * from './logger.js';
 export * from './options.js';
 export * from './node-api.js';
+export * from './errors.js';

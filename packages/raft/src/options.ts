@@ -10,8 +10,11 @@ export interface RaftOptions {
   /** Durable state to start from (a fresh group starts from an empty log and the given `peers`). */
   readonly storage: LogReader;
   /**
-   * Voters of a brand-new group whose storage holds no configuration yet. Ignored when storage already
-   * has a ConfState (a restart or a snapshot).
+   * Voters of a brand-new group. When storage is empty (no entry, no snapshot) and `peers` is non-empty,
+   * the node bootstraps: its first Ready persists entry 1 (term 1, a ConfChange entry holding these
+   * voters) and hardState {term: 1, commit: 1}. Every initial member must get the same list (order does
+   * not matter). Ignored when storage is not empty (a restart). A node added to a running group starts
+   * with no peers and learns the membership from the leader (log or snapshot).
    */
   readonly peers?: readonly NodeId[];
   /** Injected randomness in [0, 1); seeded in the simulator. Used only for election timeouts. */
