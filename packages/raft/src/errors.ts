@@ -54,17 +54,31 @@ export class ConfChangeRejectedError extends RaftError {
   }
 }
 
-/** Storage: the requested index was compacted into a snapshot. */
+/**
+ * Storage: the requested index was compacted into a snapshot. This is THE CompactedError of the package
+ * (storage implementations throw this one, so `instanceof` works across modules).
+ */
 export class CompactedError extends RaftError {
-  constructor(index: number, firstIndex: number) {
-    super('MQ_ERR_INTERNAL', `index ${index} is compacted (first index ${firstIndex})`, false);
+  readonly index: number;
+  /** The first index still readable. */
+  readonly firstAvailable: number;
+
+  constructor(index: number, firstAvailable: number) {
+    super('MQ_ERR_INTERNAL', `raft log index ${index} is compacted (first available ${firstAvailable})`, false);
+    this.index = index;
+    this.firstAvailable = firstAvailable;
   }
 }
 
-/** Storage: the requested index is beyond the last stored entry. */
+/** Storage: the requested index is beyond the last stored entry. The package's only UnavailableError. */
 export class UnavailableError extends RaftError {
+  readonly index: number;
+  readonly lastIndex: number;
+
   constructor(index: number, lastIndex: number) {
-    super('MQ_ERR_INTERNAL', `index ${index} is not available (last index ${lastIndex})`, false);
+    super('MQ_ERR_INTERNAL', `raft log index ${index} is unavailable (last index ${lastIndex})`, false);
+    this.index = index;
+    this.lastIndex = lastIndex;
   }
 }
 

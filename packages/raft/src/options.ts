@@ -37,6 +37,8 @@ export interface RaftOptions {
   readonly snapshotChunkBytes?: number;
   /** Max uncommitted bytes a leader accepts before refusing proposals. Default 64 MiB. */
   readonly maxUncommittedBytes?: number;
+  /** Max bytes of committed entries handed out in one Ready (at least one entry). Default 8 MiB. (Added with the core.) */
+  readonly maxCommittedSizePerReady?: number;
   /** Last index already applied by the application (on restart). Default: the snapshot index. */
   readonly applied?: number;
   readonly logger?: Logger;
@@ -49,6 +51,7 @@ export const DEFAULT_MAX_INFLIGHT_MSGS = 256;
 export const DEFAULT_MAX_INFLIGHT_BYTES = 16 << 20;
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
 export const DEFAULT_MAX_UNCOMMITTED_BYTES = 64 << 20;
+export const DEFAULT_MAX_COMMITTED_SIZE_PER_READY = 8 << 20;
 
 export type ResolvedRaftOptions = Readonly<Required<Omit<RaftOptions, 'peers' | 'applied'>>> & {
   readonly peers: readonly NodeId[];
@@ -67,6 +70,7 @@ export function withDefaults(options: RaftOptions): ResolvedRaftOptions {
     maxInflightBytes: DEFAULT_MAX_INFLIGHT_BYTES,
     snapshotChunkBytes: DEFAULT_SNAPSHOT_CHUNK_BYTES,
     maxUncommittedBytes: DEFAULT_MAX_UNCOMMITTED_BYTES,
+    maxCommittedSizePerReady: DEFAULT_MAX_COMMITTED_SIZE_PER_READY,
     logger: silentLogger,
     ...options,
     peers: options.peers ?? [],
