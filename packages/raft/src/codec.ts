@@ -26,7 +26,11 @@ const MESSAGE_TYPES: readonly MessageType[] = [
   MessageType.TimeoutNow,
 ];
 const ENTRY_TYPES = new Set<number>([EntryType.Normal, EntryType.ConfChange]);
-const CONF_CHANGE_TYPES = new Set<number>([ConfChangeType.AddVoter, ConfChangeType.AddLearner, ConfChangeType.RemoveNode]);
+const CONF_CHANGE_TYPES = new Set<number>([
+  ConfChangeType.AddVoter,
+  ConfChangeType.AddLearner,
+  ConfChangeType.RemoveNode,
+]);
 const MESSAGE_TYPE_CODE = new Map(MESSAGE_TYPES.map((t, i) => [t, i]));
 
 const Field = {
@@ -248,7 +252,13 @@ export function decodeMessage(buf: Uint8Array): Message {
   version(r);
   const type = MESSAGE_TYPES[r.u8()];
   if (type === undefined) throw new CodecError('unknown message type');
-  const m: { -readonly [K in keyof Message]: Message[K] } = { type, group: r.str(), from: r.str(), to: r.str(), term: r.uint() };
+  const m: { -readonly [K in keyof Message]: Message[K] } = {
+    type,
+    group: r.str(),
+    from: r.str(),
+    to: r.str(),
+    term: r.uint(),
+  };
   const flags = r.uint();
   if (flags >= Field.Context << 1) throw new CodecError(`unknown fields ${flags}`);
   if (flags & Field.LogTerm) m.logTerm = r.uint();

@@ -21,7 +21,10 @@ export class RaftError extends Error {
 export class NotLeaderError extends RaftError {
   readonly leader: NodeId;
 
-  constructor(leader: NodeId, message = leader ? `not the leader; the leader is ${leader}` : 'not the leader; no leader known') {
+  constructor(
+    leader: NodeId,
+    message = leader ? `not the leader; the leader is ${leader}` : 'not the leader; no leader known',
+  ) {
     super(leader ? 'MQ_ERR_NOT_LEADER' : 'MQ_ERR_NO_LEADER', message, true);
     this.leader = leader;
   }

@@ -39,9 +39,13 @@ export function applyConfChange(conf: ConfState, change: ConfChange): ConfState 
   switch (change.type) {
     case ConfChangeType.AddVoter:
       if (voter) throw new ConfChangeRejectedError(`${node} is already a voter`, false);
-      return makeConf([...conf.voters, node], conf.learners.filter((l) => l !== node));
+      return makeConf(
+        [...conf.voters, node],
+        conf.learners.filter((l) => l !== node),
+      );
     case ConfChangeType.AddLearner:
-      if (voter) throw new ConfChangeRejectedError(`${node} is a voter; remove it before adding it as a learner`, false);
+      if (voter)
+        throw new ConfChangeRejectedError(`${node} is a voter; remove it before adding it as a learner`, false);
       if (learner) throw new ConfChangeRejectedError(`${node} is already a learner`, false);
       return makeConf(conf.voters, [...conf.learners, node]);
     case ConfChangeType.RemoveNode:

@@ -54,6 +54,12 @@ export class Inflights {
     if (n > 0) this.#items = this.#items.slice(n);
   }
 
+  /** Forgets the oldest App in flight (its answer is presumably lost) so the window can move. */
+  freeFirst(): void {
+    const first = this.#items.shift();
+    if (first) this.#bytes -= first.bytes;
+  }
+
   reset(): void {
     this.#items = [];
     this.#bytes = 0;
@@ -85,6 +91,11 @@ export class Progress {
   lastHeardTick = -Infinity;
   /** Commit index last told to it, to know whether an empty App is worth sending. */
   sentCommit = 0;
+  /**
+   * It answered a heartbeat while behind: send an App even if it carries nothing new, so that lost Apps
+   * are detected (the follower rejects the gap) instead of waiting forever for their answers.
+   */
+  emptyDue = false;
   learner: boolean;
   readonly inflights: Inflights;
   transfer: SnapshotTransfer | undefined;
@@ -97,7 +108,10 @@ export class Progress {
 
   becomeProbe(): void {
     // After a snapshot, continue right after it; otherwise from just past what we know matches.
-    const next = this.state === 'snapshot' && this.transfer ? Math.max(this.match + 1, this.transfer.snapshot.meta.index + 1) : this.match + 1;
+    const next =
+      this.state === 'snapshot' && this.transfer
+        ? Math.max(this.match + 1, this.transfer.snapshot.meta.index + 1)
+        : this.match + 1;
     this.state = 'probe';
     this.next = next;
     this.probeSent = false;

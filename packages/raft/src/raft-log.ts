@@ -107,7 +107,8 @@ export class RaftLog {
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const after = entries[0].index;
-    if (after <= this.committed) throw new Error(`raft: truncating committed entry ${after} (commit ${this.committed})`);
+    if (after <= this.committed)
+      throw new Error(`raft: truncating committed entry ${after} (commit ${this.committed})`);
     if (after === this.#offset + this.#unstable.length) {
       this.#unstable.push(...entries);
     } else if (after <= this.#offset) {
@@ -123,7 +124,11 @@ export class RaftLog {
    * truncating from the first conflicting entry, and return the index of the last new entry together
    * with the entries actually written; undefined when the consistency check fails.
    */
-  maybeAppend(prevIndex: number, prevTerm: number, entries: readonly Entry[]): { lastNew: number; written: readonly Entry[] } | undefined {
+  maybeAppend(
+    prevIndex: number,
+    prevTerm: number,
+    entries: readonly Entry[],
+  ): { lastNew: number; written: readonly Entry[] } | undefined {
     if (!this.matchTerm(prevIndex, prevTerm)) return undefined;
     const lastNew = prevIndex + entries.length;
     let i = 0;

@@ -1,5 +1,11 @@
 import { decodeConfChangeEntry, encodeConfChangeEntry } from './codec.js';
-import { ConfChangeRejectedError, NotLeaderError, ProposalDroppedError, RaftError, TransferInProgressError } from './errors.js';
+import {
+  ConfChangeRejectedError,
+  NotLeaderError,
+  ProposalDroppedError,
+  RaftError,
+  TransferInProgressError,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import { applyConfChange, ConfHistory, isLearner, isVoter, makeConf, members } from './membership.js';
 import type { RaftNodeApi, RaftStatus } from './node-api.js';
@@ -9,7 +15,19 @@ import { Progress } from './progress.js';
 import { committedIndex, hasQuorum, voteResult } from './quorum.js';
 import { entrySize, RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Ready, ReadState, Snapshot, SnapshotMeta, SoftState } from './types.js';
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  Ready,
+  ReadState,
+  Snapshot,
+  SnapshotMeta,
+  SoftState,
+} from './types.js';
 import { EntryType, MessageType, Role } from './types.js';
 
 /** Vote/PreVote context marking a campaign started by TimeoutNow (it may break a follower's lease). */
@@ -75,7 +93,8 @@ export class RaftNode implements RaftNodeApi {
     this.#vote = hardState.vote;
     this.#prevHard = hardState;
     this.#scanConfEntries(snapIndex + 1);
-    if (o.storage.lastIndex() === 0 && snapIndex === 0 && hardState.term === 0 && o.peers.length > 0) this.#bootstrap(o.peers);
+    if (o.storage.lastIndex() === 0 && snapIndex === 0 && hardState.term === 0 && o.peers.length > 0)
+      this.#bootstrap(o.peers);
     this.#becomeFollower(this.#term, '');
     this.#prevSoft = { role: Role.Follower, leader: '', term: hardState.term };
   }
@@ -112,7 +131,10 @@ export class RaftNode implements RaftNodeApi {
     }
     const conf = applyConfChange(this.#conf.current, change);
     const result = this.#appendEntry(EntryType.ConfChange, encodeConfChangeEntry({ change, conf }));
-    this.#logger.info({ group: this.group, node: this.id, change, index: result.index }, 'raft: membership change proposed');
+    this.#logger.info(
+      { group: this.group, node: this.id, change, index: result.index },
+      'raft: membership change proposed',
+    );
     return result;
   }
 
@@ -129,7 +151,8 @@ export class RaftNode implements RaftNodeApi {
   transferLeadership(to: NodeId): void {
     if (this.#role !== Role.Leader) throw new NotLeaderError(this.#leader);
     if (to === this.id) return;
-    if (!isVoter(this.#conf.current, to)) throw new RaftError('MQ_ERR_BAD_REQUEST', `cannot transfer leadership to ${to}: not a voter`, false);
+    if (!isVoter(this.#conf.current, to))
+      throw new RaftError('MQ_ERR_BAD_REQUEST', `cannot transfer leadership to ${to}: not a voter`, false);
     if (this.#transferee === to) return;
     this.#transferee = to;
     this.#electionElapsed = 0;
@@ -151,7 +174,8 @@ export class RaftNode implements RaftNodeApi {
     if (m.term > this.#term) {
       if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
         const force = m.context !== undefined && m.context.length > 0;
-        const inLease = this.#opts.checkQuorum && this.#leader !== '' && this.#electionElapsed < this.#opts.electionTick;
+        const inLease =
+          this.#opts.checkQuorum && this.#leader !== '' && this.#electionElapsed < this.#opts.electionTick;
         if (inLease && !force) return; // a live leader exists: a disruptive candidate is ignored
       }
       if (m.type === MessageType.PreVote || (m.type === MessageType.PreVoteResp && m.reject !== true)) {
@@ -162,7 +186,10 @@ export class RaftNode implements RaftNodeApi {
         this.#becomeFollower(m.term, '');
       }
     } else if (m.term < this.#term) {
-      if ((this.#opts.checkQuorum || this.#opts.preVote) && (m.type === MessageType.App || m.type === MessageType.Heartbeat)) {
+      if (
+        (this.#opts.checkQuorum || this.#opts.preVote) &&
+        (m.type === MessageType.App || m.type === MessageType.Heartbeat)
+      ) {
         // A stale leader (cut off, maybe kept out by pre-vote) learns our term and steps down.
         this.#send({ type: MessageType.AppResp, to: m.from });
       } else if (m.type === MessageType.PreVote) {
@@ -215,7 +242,8 @@ export class RaftNode implements RaftNodeApi {
     const snapshot = this.#log.unstableSnapshot();
     const committedEntries = this.#log.nextCommitted(this.#opts.maxCommittedSizePerReady);
     if (this.#role === Role.Leader) {
-      for (const e of committedEntries) if (e.type === EntryType.Normal) this.#uncommittedBytes -= e.data.byteLength + 16;
+      for (const e of committedEntries)
+        if (e.type === EntryType.Normal) this.#uncommittedBytes -= e.data.byteLength + 16;
       this.#uncommittedBytes = Math.max(0, this.#uncommittedBytes);
     }
     const rd: Ready = {
@@ -251,7 +279,8 @@ export class RaftNode implements RaftNodeApi {
   }
 
   snapshotMeta(index: number): SnapshotMeta {
-    if (index > this.#log.applied) throw new RangeError(`cannot snapshot at ${index}: only ${this.#log.applied} is applied`);
+    if (index > this.#log.applied)
+      throw new RangeError(`cannot snapshot at ${index}: only ${this.#log.applied} is applied`);
     const term = this.#log.term(index);
     if (term === undefined) throw new RangeError(`cannot snapshot at ${index}: compacted`);
     return { index, term, conf: this.#conf.at(index) };
@@ -273,7 +302,13 @@ export class RaftNode implements RaftNodeApi {
     const progress: Record<NodeId, RaftStatus['progress'][NodeId]> = {};
     if (this.#role === Role.Leader) {
       for (const [id, pr] of this.#progress) {
-        progress[id] = { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive || id === this.id, learner: pr.learner };
+        progress[id] = {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          recentActive: pr.recentActive || id === this.id,
+          learner: pr.learner,
+        };
       }
     }
     return {
@@ -300,7 +335,8 @@ export class RaftNode implements RaftNodeApi {
     this.#leader = '';
     this.#electionElapsed = 0;
     this.#heartbeatElapsed = 0;
-    this.#randomizedElectionTimeout = this.#opts.electionTick + Math.floor(this.#opts.random() * this.#opts.electionTick);
+    this.#randomizedElectionTimeout =
+      this.#opts.electionTick + Math.floor(this.#opts.random() * this.#opts.electionTick);
     this.#votes.clear();
     this.#progress.clear();
     this.#needsAppend.clear();
@@ -353,7 +389,12 @@ export class RaftNode implements RaftNodeApi {
         pr.learner = learner;
         continue;
       }
-      const next = new Progress(this.#log.lastIndex() + 1, learner, this.#opts.maxInflightMsgs, this.#opts.maxInflightBytes);
+      const next = new Progress(
+        this.#log.lastIndex() + 1,
+        learner,
+        this.#opts.maxInflightMsgs,
+        this.#opts.maxInflightBytes,
+      );
       if (id === this.id) {
         next.match = this.#log.lastIndex();
         next.state = 'replicate';
@@ -406,7 +447,14 @@ export class RaftNode implements RaftNodeApi {
     const lastTerm = this.#log.lastTerm();
     for (const to of this.#conf.current.voters) {
       if (to === this.id) continue;
-      this.#send({ type, to, term: voteTerm, index: lastIndex, logTerm: lastTerm, ...(transfer ? { context: TRANSFER_CONTEXT } : {}) });
+      this.#send({
+        type,
+        to,
+        term: voteTerm,
+        index: lastIndex,
+        logTerm: lastTerm,
+        ...(transfer ? { context: TRANSFER_CONTEXT } : {}),
+      });
     }
   }
 
@@ -499,7 +547,14 @@ export class RaftNode implements RaftNodeApi {
       return;
     }
     const hint = this.#log.findConflictByTerm(Math.min(prevIndex, this.#log.lastIndex()), m.logTerm ?? 0);
-    this.#send({ type: MessageType.AppResp, to: m.from, index: prevIndex, reject: true, rejectHint: hint.index, hintTerm: hint.term });
+    this.#send({
+      type: MessageType.AppResp,
+      to: m.from,
+      index: prevIndex,
+      reject: true,
+      rejectHint: hint.index,
+      hintTerm: hint.term,
+    });
   }
 
   #handleSnapChunk(m: Message): void {
@@ -523,7 +578,13 @@ export class RaftNode implements RaftNodeApi {
     if (chunk.offset !== partial.received) {
       // A duplicate tells the leader how far we are; a gap asks it to resend from there.
       const gap = chunk.offset > partial.received;
-      this.#send({ type: MessageType.SnapResp, to: m.from, index: meta.index, chunkOffset: partial.received, ...(gap ? { reject: true } : {}) });
+      this.#send({
+        type: MessageType.SnapResp,
+        to: m.from,
+        index: meta.index,
+        chunkOffset: partial.received,
+        ...(gap ? { reject: true } : {}),
+      });
       return;
     }
     partial.chunks.push(chunk.data.slice());
@@ -567,14 +628,20 @@ export class RaftNode implements RaftNodeApi {
       if (this.#opts.checkQuorum) {
         const voters = this.#conf.current.voters;
         if (!hasQuorum(voters, (id) => id === this.id || this.#progress.get(id)?.recentActive === true)) {
-          this.#logger.warn({ group: this.group, node: this.id, term: this.#term }, 'raft: no quorum heard within an election timeout');
+          this.#logger.warn(
+            { group: this.group, node: this.id, term: this.#term },
+            'raft: no quorum heard within an election timeout',
+          );
           this.#becomeFollower(this.#term, '');
           return;
         }
         for (const [id, pr] of this.#progress) pr.recentActive = id === this.id;
       }
       if (this.#transferee) {
-        this.#logger.warn({ group: this.group, node: this.id, to: this.#transferee }, 'raft: leadership transfer timed out');
+        this.#logger.warn(
+          { group: this.group, node: this.id, to: this.#transferee },
+          'raft: leadership transfer timed out',
+        );
         this.#transferee = '';
       }
     }
@@ -602,7 +669,12 @@ export class RaftNode implements RaftNodeApi {
       case MessageType.HeartbeatResp: {
         this.#heard(pr);
         pr.probeSent = false;
-        if (pr.match < this.#log.lastIndex()) this.#needsAppend.add(m.from);
+        if (pr.match < this.#log.lastIndex()) {
+          // Alive but behind: Apps (or their answers) may have been lost; probe with one more App.
+          if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+          pr.emptyDue = true;
+          this.#needsAppend.add(m.from);
+        }
         if (!m.context || m.context.length === 0) return;
         const acks = this.#readOnly.recvAck(m.from, m.context);
         if (acks && hasQuorum(this.#conf.current.voters, (id) => acks.has(id))) {
@@ -653,12 +725,16 @@ export class RaftNode implements RaftNodeApi {
       return;
     }
     if (pr.state === 'probe') pr.becomeReplicate();
-    else if (pr.state === 'snapshot' && pr.transfer && pr.match >= pr.transfer.snapshot.meta.index) pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.transfer && pr.match >= pr.transfer.snapshot.meta.index)
+      pr.becomeReplicate();
     else if (pr.state === 'replicate') pr.inflights.freeLE(index);
     this.#needsAppend.add(m.from);
     this.#maybeCommit();
     if (this.#role === Role.Leader && m.from === this.#transferee && pr.match === this.#log.lastIndex()) {
-      this.#logger.info({ group: this.group, node: this.id, to: m.from }, 'raft: transferee caught up; sending TimeoutNow');
+      this.#logger.info(
+        { group: this.group, node: this.id, to: m.from },
+        'raft: transferee caught up; sending TimeoutNow',
+      );
       this.#send({ type: MessageType.TimeoutNow, to: m.from });
     }
   }
@@ -695,7 +771,8 @@ export class RaftNode implements RaftNodeApi {
       this.#pendingReads = [];
       for (const r of reads) this.#serveRead(r.context, r.lease);
     }
-    if (!isVoter(this.#conf.current, this.id) && this.#log.committed >= this.#conf.currentIndex) this.#stepDownRemoved();
+    if (!isVoter(this.#conf.current, this.id) && this.#log.committed >= this.#conf.currentIndex)
+      this.#stepDownRemoved();
   }
 
   /** The leader's own removal committed: tell everyone, hand over to the most caught-up voter, step down. */
@@ -711,7 +788,10 @@ export class RaftNode implements RaftNodeApi {
       }
     }
     if (best && bestMatch === this.#log.lastIndex()) this.#send({ type: MessageType.TimeoutNow, to: best });
-    this.#logger.info({ group: this.group, node: this.id, term: this.#term, successor: best }, 'raft: removed from the group; stepping down');
+    this.#logger.info(
+      { group: this.group, node: this.id, term: this.#term, successor: best },
+      'raft: removed from the group; stepping down',
+    );
     this.#becomeFollower(this.#term, '');
   }
 
@@ -743,7 +823,12 @@ export class RaftNode implements RaftNodeApi {
   #bcastHeartbeat(context: Uint8Array | undefined): void {
     for (const [to, pr] of this.#progress) {
       if (to === this.id) continue;
-      this.#send({ type: MessageType.Heartbeat, to, commit: Math.min(pr.match, this.#log.committed), ...(context ? { context } : {}) });
+      this.#send({
+        type: MessageType.Heartbeat,
+        to,
+        commit: Math.min(pr.match, this.#log.committed),
+        ...(context ? { context } : {}),
+      });
     }
   }
 
@@ -774,18 +859,29 @@ export class RaftNode implements RaftNodeApi {
     const prevTerm = this.#log.term(prevIndex);
     let entries: Entry[] | undefined = [];
     if (pr.next <= lastIndex) {
-      const budget = pr.state === 'replicate' ? Math.min(this.#opts.maxSizePerMsg, pr.inflights.freeBytes) : this.#opts.maxSizePerMsg;
+      const budget =
+        pr.state === 'replicate'
+          ? Math.min(this.#opts.maxSizePerMsg, pr.inflights.freeBytes)
+          : this.#opts.maxSizePerMsg;
       entries = this.#log.entries(pr.next, lastIndex + 1, budget);
     }
     if (prevTerm === undefined || entries === undefined) {
       this.#startSnapshot(to, pr);
       return false;
     }
-    const needProbe = pr.state === 'probe' && pr.match < lastIndex;
+    const needProbe = (pr.state === 'probe' || pr.emptyDue) && pr.match < lastIndex;
     if (entries.length === 0 && pr.sentCommit >= this.#log.committed && !needProbe) return false;
+    pr.emptyDue = false;
     let bytes = 0;
     for (const e of entries) bytes += entrySize(e);
-    this.#send({ type: MessageType.App, to, index: prevIndex, logTerm: prevTerm, entries, commit: this.#log.committed });
+    this.#send({
+      type: MessageType.App,
+      to,
+      index: prevIndex,
+      logTerm: prevTerm,
+      entries,
+      commit: this.#log.committed,
+    });
     pr.sentCommit = this.#log.committed;
     pr.sentEntries(prevIndex + entries.length, bytes, entries.length);
     return entries.length > 0 && pr.state === 'replicate';
@@ -797,7 +893,10 @@ export class RaftNode implements RaftNodeApi {
       this.#logger.error({ group: this.group, node: this.id, to }, 'raft: entries compacted but no snapshot to send');
       return;
     }
-    this.#logger.info({ group: this.group, node: this.id, to, index: snapshot.meta.index, bytes: snapshot.data.byteLength }, 'raft: sending a snapshot');
+    this.#logger.info(
+      { group: this.group, node: this.id, to, index: snapshot.meta.index, bytes: snapshot.data.byteLength },
+      'raft: sending a snapshot',
+    );
     pr.becomeSnapshot(snapshot, this.#ticks);
     this.#sendSnapshotChunks(to, pr);
   }
@@ -807,12 +906,19 @@ export class RaftNode implements RaftNodeApi {
     const t = pr.transfer;
     if (!t) return;
     const chunkBytes = this.#opts.snapshotChunkBytes;
-    const window = Math.max(chunkBytes, Math.min(this.#opts.maxInflightBytes, chunkBytes * Math.min(4, this.#opts.maxInflightMsgs)));
+    const window = Math.max(
+      chunkBytes,
+      Math.min(this.#opts.maxInflightBytes, chunkBytes * Math.min(4, this.#opts.maxInflightMsgs)),
+    );
     const data = t.snapshot.data;
     while (!t.sentAll && t.sent - t.acked < window) {
       const end = Math.min(data.byteLength, t.sent + chunkBytes);
       const done = end >= data.byteLength;
-      this.#send({ type: MessageType.Snap, to, snapshot: { meta: t.snapshot.meta, offset: t.sent, data: data.subarray(t.sent, end), done } });
+      this.#send({
+        type: MessageType.Snap,
+        to,
+        snapshot: { meta: t.snapshot.meta, offset: t.sent, data: data.subarray(t.sent, end), done },
+      });
       t.sent = end;
       if (done) t.sentAll = true;
     }
@@ -837,7 +943,8 @@ export class RaftNode implements RaftNodeApi {
     if (written.length === 0) return;
     const before = this.#conf.currentIndex;
     this.#conf.truncateFrom(written[0].index);
-    for (const e of written) if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
+    for (const e of written)
+      if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
     if (this.#conf.currentIndex !== before && this.#role === Role.Leader) {
       this.#syncProgress();
     }
@@ -845,10 +952,11 @@ export class RaftNode implements RaftNodeApi {
 
   #scanConfEntries(from: number): void {
     const last = this.#log.lastIndex();
-    for (let lo = from; lo <= last; ) {
+    for (let lo = from; lo <= last;) {
       const batch = this.#log.entries(lo, last + 1, 8 << 20);
       if (!batch || batch.length === 0) break;
-      for (const e of batch) if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
+      for (const e of batch)
+        if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
       lo += batch.length;
     }
   }

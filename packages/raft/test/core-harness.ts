@@ -7,7 +7,17 @@ import { EMPTY_CONF } from '../src/membership.js';
 import type { RaftOptions } from '../src/options.js';
 import { RaftNode } from '../src/raft-node.js';
 import type { LogReader } from '../src/storage.js';
-import type { ConfState, Entry, HardState, Message, NodeId, ReadState, Ready, Snapshot , MessageType} from '../src/types.js';
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  ReadState,
+  Ready,
+  Snapshot,
+  MessageType,
+} from '../src/types.js';
 import { EntryType, Role } from '../src/types.js';
 
 export class TestStorage implements LogReader {
@@ -88,7 +98,8 @@ export interface Member {
   installed: Snapshot[];
 }
 
-export type Filter = (m: Message) => boolean;
+/** Decides the fate of a message: deliver it (true), drop it (false) or deliver a rewritten one. */
+export type Filter = (m: Message) => boolean | Message;
 
 export class Net {
   readonly members = new Map<NodeId, Member>();
@@ -106,8 +117,21 @@ export class Net {
     for (const id of ids) this.add(id, bootstrap ? ids : []);
   }
 
-  add(id: NodeId, peers: readonly NodeId[] = [], storage = new TestStorage(), extra: Partial<RaftOptions> = {}): Member {
-    const node = new RaftNode({ id, group: 'g', storage, peers, random: seeded(this.#seed++), ...this.#opts, ...extra });
+  add(
+    id: NodeId,
+    peers: readonly NodeId[] = [],
+    storage = new TestStorage(),
+    extra: Partial<RaftOptions> = {},
+  ): Member {
+    const node = new RaftNode({
+      id,
+      group: 'g',
+      storage,
+      peers,
+      random: seeded(this.#seed++),
+      ...this.#opts,
+      ...extra,
+    });
     const m: Member = { node, storage, applied: [], readStates: [], installed: [] };
     this.members.set(id, m);
     return m;
@@ -116,7 +140,10 @@ export class Net {
   /** Restarts a member from its storage (un-persisted state is lost, as in a crash). */
   restart(id: NodeId, extra: Partial<RaftOptions> = {}): Member {
     const old = this.get(id);
-    const m = this.add(id, [], old.storage, { applied: old.applied.length > 0 ? old.applied[old.applied.length - 1].index : undefined, ...extra });
+    const m = this.add(id, [], old.storage, {
+      applied: old.applied.length > 0 ? old.applied[old.applied.length - 1].index : undefined,
+      ...extra,
+    });
     m.applied = old.applied;
     return m;
   }
@@ -141,7 +168,9 @@ export class Net {
       m.storage.persist(rd);
       for (const msg of rd.messages) {
         this.sent.push(msg);
-        if (this.filter(msg)) this.queue.push(msg);
+        const fate = this.filter(msg);
+        if (fate === true) this.queue.push(msg);
+        else if (fate !== false) this.queue.push(fate);
       }
       if (rd.snapshot) {
         m.installed.push(rd.snapshot);
@@ -212,4 +241,68 @@ export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export function msgsOfType(msgs: readonly Message[], type: MessageType): Message[] {
   return msgs.filter((m) => m.type === type);
+}
+
+/** One node on its own, driven by crafted messages: the unit-test style of etcd's raft_paper_test. */
+export class Solo {
+  readonly node: RaftNode;
+  readonly storage: TestStorage;
+
+  constructor(
+    id: NodeId,
+    opts: {
+      voters?: NodeId[];
+      learners?: NodeId[];
+      terms?: number[];
+      term?: number;
+      vote?: NodeId;
+      commit?: number;
+    } & Partial<RaftOptions> = {},
+  ) {
+    const { voters = ['a', 'b', 'c'], learners = [], terms = [], term = 0, vote = '', commit = 0, ...rest } = opts;
+    this.storage = new TestStorage();
+    this.storage.snap = {
+      meta: { index: 0, term: 0, conf: { voters, learners, votersOutgoing: [] } },
+      data: new Uint8Array(),
+    };
+    this.storage.log = terms.map((t, i) => ({ index: i + 1, term: t, type: EntryType.Normal, data: enc(`e${i + 1}`) }));
+    this.storage.hard = { term: Math.max(term, terms[terms.length - 1] ?? 0), vote, commit };
+    this.node = new RaftNode({
+      id,
+      group: 'g',
+      storage: this.storage,
+      random: seeded(7),
+      preVote: false,
+      checkQuorum: false,
+      ...rest,
+    });
+  }
+
+  /** Runs one ready cycle (persisting it) and returns it; an empty Ready when there is nothing. */
+  ready(): Ready {
+    if (!this.node.hasReady())
+      return { group: 'g', entries: [], committedEntries: [], messages: [], readStates: [], mustSync: false };
+    const rd = this.node.ready();
+    this.storage.persist(rd);
+    this.node.advance(rd);
+    return rd;
+  }
+
+  /** Messages produced so far. */
+  msgs(): Message[] {
+    return [...this.ready().messages];
+  }
+
+  step(m: Partial<Message> & Pick<Message, 'type' | 'from' | 'term'>): void {
+    this.node.step({ group: 'g', to: this.node.id, ...m });
+  }
+
+  ticks(n: number): void {
+    for (let i = 0; i < n; i++) this.node.tick();
+  }
+
+  /** Terms of the whole log, read back through the node's status and storage. */
+  logTerms(): number[] {
+    return this.storage.log.map((e) => e.term);
+  }
 }
