@@ -25,7 +25,11 @@ export interface RunningBroker {
  * and, with a manager url, registers and heartbeats. `onFatal` is called if storage fails (the caller
  * should exit: memory and disk may disagree).
  */
-export async function startBroker(o: ResolvedBrokerOptions, logger: Logger, onFatal: (err: unknown) => void): Promise<RunningBroker> {
+export async function startBroker(
+  o: ResolvedBrokerOptions,
+  logger: Logger,
+  onFatal: (err: unknown) => void,
+): Promise<RunningBroker> {
   const log = logger.child({ component: 'broker', node: o.id });
   const db = openDatabase(join(o.dataDir, 'broker.db'));
   const transport = new PeerTransport({
@@ -38,9 +42,7 @@ export async function startBroker(o: ResolvedBrokerOptions, logger: Logger, onFa
     logger: logger.child({ component: 'transport', node: o.id }),
   });
   const peerPort = await transport.start();
-  let host: RaftHost | undefined;
-  const metrics = new BrokerMetrics(() => host);
-  host = new RaftHost({
+  const host: RaftHost = new RaftHost({
     brokerId: o.id,
     db,
     transport,
@@ -52,6 +54,7 @@ export async function startBroker(o: ResolvedBrokerOptions, logger: Logger, onFa
     onCommit: (seconds) => metrics.commitLatency.observe(seconds),
     onFatal,
   });
+  const metrics = new BrokerMetrics(() => host);
   const app = await buildHttpApp({
     host,
     metrics,
@@ -67,14 +70,13 @@ export async function startBroker(o: ResolvedBrokerOptions, logger: Logger, onFa
   const peer = o.advertisedPeer ?? `${o.peerHost}:${peerPort}`;
   host.learnAddresses([{ id: o.id, url, peer }]);
   host.start();
-  const raftHost = host;
   const manager = o.managerUrl
     ? new ManagerClient({
         managerUrl: o.managerUrl,
         clusterToken: o.clusterToken,
         broker: { id: o.id, url, peer },
         intervalMs: o.managerHeartbeatMs,
-        partitions: () => raftHost.replicas().map((r) => r.health()),
+        partitions: () => host.replicas().map((r) => r.health()),
         logger: logger.child({ component: 'manager-client', node: o.id }),
       })
     : undefined;
@@ -86,13 +88,13 @@ export async function startBroker(o: ResolvedBrokerOptions, logger: Logger, onFa
     id: o.id,
     url,
     peer,
-    host: raftHost,
+    host: host,
     app,
     close: () =>
       (closing ??= (async () => {
         await manager?.stop();
         await app.close();
-        await raftHost.close();
+        await host.close();
         await transport.close();
         db.close();
         log.info('broker stopped');

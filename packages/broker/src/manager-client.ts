@@ -54,12 +54,19 @@ export class ManagerClient {
         this.#registered = true;
         this.#o.logger.info({ manager: this.#o.managerUrl }, 'registered with the manager');
       }
-      const status = await this.#post('/v1/brokers/heartbeat', { id: this.#o.broker.id, partitions: this.#o.partitions() });
+      const status = await this.#post('/v1/brokers/heartbeat', {
+        id: this.#o.broker.id,
+        partitions: this.#o.partitions(),
+      });
       if (status === 404) this.#registered = false;
       if (this.#failing) this.#o.logger.info({ manager: this.#o.managerUrl }, 'manager reachable again');
       this.#failing = false;
     } catch (err) {
-      if (!this.#failing) this.#o.logger.warn({ err: (err as Error).message, manager: this.#o.managerUrl }, 'manager unreachable; will keep trying');
+      if (!this.#failing)
+        this.#o.logger.warn(
+          { err: (err as Error).message, manager: this.#o.managerUrl },
+          'manager unreachable; will keep trying',
+        );
       this.#failing = true;
     }
   }
@@ -73,7 +80,8 @@ export class ManagerClient {
       bodyTimeout: this.#o.timeoutMs ?? 2_000,
     });
     await res.body.dump();
-    if (res.statusCode >= 500 || (res.statusCode >= 400 && res.statusCode !== 404)) throw new Error(`${path} answered HTTP ${res.statusCode}`);
+    if (res.statusCode >= 500 || (res.statusCode >= 400 && res.statusCode !== 404))
+      throw new Error(`${path} answered HTTP ${res.statusCode}`);
     return res.statusCode;
   }
 }

@@ -78,10 +78,10 @@ export class Cluster {
     b.proc = proc;
     const keep = (chunk: Buffer): void => {
       b.log.push(chunk.toString('utf8'));
-      if (b.log.length > 400) b.log.splice(0, b.log.length - 400);
+      if (b.log.length > 5000) b.log.splice(0, b.log.length - 5000);
     };
-    proc.stdout!.on('data', keep);
-    proc.stderr!.on('data', keep);
+    proc.stdout.on('data', keep);
+    proc.stderr.on('data', keep);
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`broker ${b.id} exited with ${proc.exitCode}:\n${b.log.join('')}`);
@@ -132,11 +132,22 @@ export interface HttpAnswer {
   body: Record<string, unknown>;
 }
 
-export async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, admin = false): Promise<HttpAnswer> {
+export async function call(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  body?: unknown,
+  admin = false,
+): Promise<HttpAnswer> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (admin) headers.authorization = `Bearer ${TOKEN}`;
-  const res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), headersTimeout: 30_000, bodyTimeout: 30_000 });
+  const res = await request(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
   const text = await res.body.text();
   return { status: res.statusCode, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }

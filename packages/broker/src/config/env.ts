@@ -35,11 +35,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): BrokerOptions {
     return n;
   };
   const id = str('BROKER_ID', true);
-  if (id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(id)) problems.push('BROKER_ID must match [A-Za-z0-9._-]{1,64}');
+  if (id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(id))
+    problems.push('BROKER_ID must match [A-Za-z0-9._-]{1,64}');
   const managerUrl = str('MANAGER_URL', false);
   if (managerUrl !== undefined && !/^https?:\/\//.test(managerUrl)) problems.push('MANAGER_URL must be an http(s) URL');
   const logLevel = str('LOG_LEVEL', false);
-  if (logLevel !== undefined && !LEVELS.has(logLevel)) problems.push(`LOG_LEVEL must be one of ${[...LEVELS].join(', ')}`);
+  if (logLevel !== undefined && !LEVELS.has(logLevel))
+    problems.push(`LOG_LEVEL must be one of ${[...LEVELS].join(', ')}`);
   const options = {
     id: id ?? '',
     httpHost: str('HTTP_HOST', false),

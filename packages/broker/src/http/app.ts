@@ -2,7 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MyQueueError, failureBody } from '@myqueue/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { toMyQueueError } from '../errors.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { RaftHost } from '../raft-host/raft-host.js';
@@ -19,9 +20,9 @@ export interface HttpAppOptions {
 }
 
 export type BrokerApp = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
+  Server,
+  IncomingMessage,
+  ServerResponse,
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
@@ -34,7 +35,7 @@ export async function buildHttpApp(o: HttpAppOptions): Promise<BrokerApp> {
   const app = Fastify({
     loggerInstance: o.logger,
     bodyLimit: o.bodyLimit,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // ids, sequences and offsets are safe integers; reject anything JSON.parse would round
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -44,7 +45,11 @@ export async function buildHttpApp(o: HttpAppOptions): Promise<BrokerApp> {
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'myqueue broker-direct API', version: '1', description: 'See docs/api.md. Admin routes need `authorization: Bearer <cluster token>`.' },
+      info: {
+        title: 'myqueue broker-direct API',
+        version: '1',
+        description: 'See docs/api.md. Admin routes need `authorization: Bearer <cluster token>`.',
+      },
       components: { securitySchemes: { clusterToken: { type: 'http', scheme: 'bearer' } } },
     },
   });
@@ -57,10 +62,18 @@ export async function buildHttpApp(o: HttpAppOptions): Promise<BrokerApp> {
     void reply.status(e.status).send(failureBody(e));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(failureBody(new MyQueueError('MQ_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+    void reply
+      .status(404)
+      .send(
+        failureBody(new MyQueueError('MQ_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+      );
   });
   app.addHook('onResponse', (request, reply, done) => {
-    o.metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', method: request.method, status: String(reply.statusCode) });
+    o.metrics.requests.inc({
+      route: request.routeOptions.url ?? 'unknown',
+      method: request.method,
+      status: String(reply.statusCode),
+    });
     done();
   });
 
@@ -79,7 +92,8 @@ function wireError(err: FastifyError | MyQueueError | Error): MyQueueError {
   if (err instanceof MyQueueError) return err;
   const f = err as FastifyError;
   if (f.validation) return new MyQueueError('MQ_ERR_BAD_REQUEST', `invalid request: ${f.message}`);
-  if (f.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new MyQueueError('MQ_ERR_PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
+  if (f.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new MyQueueError('MQ_ERR_PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
   if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
     return new MyQueueError('MQ_ERR_BAD_REQUEST', f.message || 'bad request');
   }

@@ -10,7 +10,8 @@ export class BrokerDirectory {
     this.#upsert = db.prepare<[string, string, string]>(
       'INSERT INTO mq_brokers (id, url, peer) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET url = excluded.url, peer = excluded.peer',
     );
-    for (const r of db.prepare<[], ReplicaAddress>('SELECT id, url, peer FROM mq_brokers').all()) this.#byId.set(r.id, r);
+    for (const r of db.prepare<[], ReplicaAddress>('SELECT id, url, peer FROM mq_brokers').all())
+      this.#byId.set(r.id, r);
   }
 
   save(addresses: readonly ReplicaAddress[]): void {

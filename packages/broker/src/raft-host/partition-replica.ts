@@ -1,5 +1,15 @@
-import { MyQueueError, type PartitionStatus } from '@myqueue/protocol';
-import { ConfChangeType, Role, type ConfChange, type Entry, type GroupStorage, type Logger, type RaftNode, type SoftState } from '@myqueue/raft';
+import type { MyQueueError } from '@myqueue/protocol';
+import { type PartitionStatus } from '@myqueue/protocol';
+import {
+  ConfChangeType,
+  Role,
+  type ConfChange,
+  type Entry,
+  type GroupStorage,
+  type Logger,
+  type RaftNode,
+  type SoftState,
+} from '@myqueue/raft';
 import { notLeader, timeout, toMyQueueError } from '../errors.js';
 import type { ApplyResult, PartitionStateMachine } from '../partition/state-machine.js';
 
@@ -57,7 +67,14 @@ export class PartitionReplica {
   readonly #leaderWatchers = new Set<(s: SoftState) => void>();
   #closed = false;
 
-  constructor(ctx: ReplicaContext, topic: string, partition: number, sm: PartitionStateMachine, node: RaftNode, storage: GroupStorage) {
+  constructor(
+    ctx: ReplicaContext,
+    topic: string,
+    partition: number,
+    sm: PartitionStateMachine,
+    node: RaftNode,
+    storage: GroupStorage,
+  ) {
     this.#ctx = ctx;
     this.topic = topic;
     this.partition = partition;
@@ -89,7 +106,10 @@ export class PartitionReplica {
    * here (acks=all). With acks=leader a non-idempotent produce resolves once the entry is durable on this
    * leader, with the offsets it will get, when they can be predicted (see docs/api.md); else like acks=all.
    */
-  propose(data: Uint8Array, options: { timeoutMs: number; acks?: Acks; produceCount?: number; idempotent?: boolean }): Promise<ApplyResult> {
+  propose(
+    data: Uint8Array,
+    options: { timeoutMs: number; acks?: Acks; produceCount?: number; idempotent?: boolean },
+  ): Promise<ApplyResult> {
     this.requireLeader();
     let proposed: { index: number; term: number };
     try {
@@ -154,7 +174,12 @@ export class PartitionReplica {
     return { kind: 'produce', baseOffset: next, count, duplicate: false };
   }
 
-  #wait(proposed: { index: number; term: number }, timeoutMs: number, what: string, early?: ApplyResult): Promise<EntryResult> {
+  #wait(
+    proposed: { index: number; term: number },
+    timeoutMs: number,
+    what: string,
+    early?: ApplyResult,
+  ): Promise<EntryResult> {
     return new Promise<EntryResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(proposed.index);
@@ -280,6 +305,11 @@ export class PartitionReplica {
 
 /** The Raft change an admin membership action stands for. */
 export function confChangeFor(action: 'add-learner' | 'promote' | 'remove', node: string): ConfChange {
-  const type = action === 'add-learner' ? ConfChangeType.AddLearner : action === 'promote' ? ConfChangeType.AddVoter : ConfChangeType.RemoveNode;
+  const type =
+    action === 'add-learner'
+      ? ConfChangeType.AddLearner
+      : action === 'promote'
+        ? ConfChangeType.AddVoter
+        : ConfChangeType.RemoveNode;
   return { type, node };
 }

@@ -29,7 +29,12 @@ export interface RaftHostOptions {
   readonly onFatal: (err: unknown) => void;
 }
 
-export const DEFAULT_RAFT_HOST = { tickMs: 50, electionTicks: 10, compactEntries: 10_000, compactRetain: 1_000 } as const;
+export const DEFAULT_RAFT_HOST = {
+  tickMs: 50,
+  electionTicks: 10,
+  compactEntries: 10_000,
+  compactRetain: 1_000,
+} as const;
 
 /**
  * Hosts every partition replica of this broker and drives their Raft nodes: one ready cycle per
@@ -81,8 +86,14 @@ export class RaftHost {
    * this broker); with `join` the replica starts empty and learns the group from its leader (it was
    * added by a membership change). Creating an existing replica only refreshes the addresses.
    */
-  createReplica(topic: string, partition: number, replicas: readonly ReplicaAddress[], join: boolean): { created: boolean } {
-    if (!replicas.some((r) => r.id === this.brokerId)) throw badRequest(`replicas must include this broker (${this.brokerId})`);
+  createReplica(
+    topic: string,
+    partition: number,
+    replicas: readonly ReplicaAddress[],
+    join: boolean,
+  ): { created: boolean } {
+    if (!replicas.some((r) => r.id === this.brokerId))
+      throw badRequest(`replicas must include this broker (${this.brokerId})`);
     const ids = new Set(replicas.map((r) => r.id));
     if (ids.size !== replicas.length) throw badRequest('replica ids must be distinct');
     this.learnAddresses(replicas);
@@ -191,7 +202,11 @@ export class RaftHost {
     this.#o.onCommit?.((performance.now() - started) / 1000, work.length);
     for (const [, rd] of work) if (rd.messages.length > 0) this.#o.transport.send(rd.messages);
     for (const [r, rd] of work) {
-      if (rd.softState) this.#o.logger.info({ group: r.group, role: rd.softState.role, leader: rd.softState.leader, term: rd.softState.term }, 'raft role changed');
+      if (rd.softState)
+        this.#o.logger.info(
+          { group: r.group, role: rd.softState.role, leader: rd.softState.leader, term: rd.softState.term },
+          'raft role changed',
+        );
     }
     for (const [r, e, result] of applied) r.onApplied(e, result);
     for (const [r, rd] of work) {
