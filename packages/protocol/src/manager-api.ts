@@ -11,6 +11,7 @@
  * when it cannot it answers 421 MQ_ERR_NOT_PRIMARY with `primaryUrl` when known.
  */
 import { Type, type Static } from 'typebox';
+import { BrokerHealth } from './broker-api.js';
 import { BrokerId, ClientId, Offset, PartitionIndex, Success, TopicName } from './common.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -96,16 +97,12 @@ export const BrokerRegisterResponse = Type.Object({
 });
 export type BrokerRegisterResponse = Static<typeof BrokerRegisterResponse>;
 
-/** One partition replica as a broker reports it in its heartbeat. */
-export const PartitionReport = Type.Object({
-  topic: TopicName,
-  partition: PartitionIndex,
-  role: Type.String({ maxLength: 32, description: 'leader | follower | candidate | learner ...' }),
-  leader: Type.Union([BrokerId, Type.Null()]),
-  term: Type.Integer({ minimum: 0 }),
-  commitIndex: Type.Integer({ minimum: 0 }),
-  highWatermark: Offset,
-});
+/**
+ * One partition replica as a broker reports it in its heartbeat: the same shape as a partition in the
+ * broker's own health answer (broker-api.ts BrokerHealth), so a broker can send what it already has.
+ * `role` is leader | follower | candidate | learner ...
+ */
+export const PartitionReport = BrokerHealth.properties.partitions.items;
 export type PartitionReport = Static<typeof PartitionReport>;
 
 export const BrokerHeartbeatRequest = Type.Object(
