@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   MQ_ERR_TIMEOUT: { status: 504, retriable: true, summary: 'The request did not complete in time; its outcome is unknown.' },
   MQ_ERR_OUT_OF_ORDER_SEQUENCE: { status: 409, retriable: false, summary: 'A producer batch skipped sequence numbers.' },
   MQ_ERR_OFFSET_OUT_OF_RANGE: { status: 416, retriable: false, summary: 'The requested offset is beyond the end of the partition or was deleted.' },
+  MQ_ERR_UNKNOWN_BROKER: { status: 404, retriable: false, summary: 'No broker with that id is registered (a broker heartbeat without url/peer, or a reassignment naming it).' },
+  MQ_ERR_NOT_ENOUGH_BROKERS: { status: 503, retriable: true, summary: 'Fewer live brokers than the replication factor asks for; nothing was created.' },
   MQ_ERR_NOT_PRIMARY: { status: 421, retriable: true, summary: 'This manager is a read replica and the write could not be forwarded.' },
   MQ_ERR_UNAVAILABLE: { status: 503, retriable: true, summary: 'A dependency (broker, database) is unreachable or overloaded.' },
   MQ_ERR_INTERNAL: { status: 500, retriable: true, summary: 'An unexpected error; details are in the server log.' },
