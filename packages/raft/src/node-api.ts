@@ -1,4 +1,4 @@
-import type { ConfChange, Message, NodeId, Ready, Snapshot, SoftState } from './types.js';
+import type { ConfChange, ConfState, Message, NodeId, Ready, Snapshot, SnapshotMeta, SoftState } from './types.js';
 
 /**
  * The surface of one Raft node (RaftNode in raft-node.ts implements it). It is a pure state machine:
@@ -24,9 +24,14 @@ export interface RaftNodeApi {
   /**
    * Linearizable read: the answer comes in a later Ready's readStates with the same context, once the
    * leader confirmed it still leads (heartbeat quorum) or, with `lease`, while its lease holds.
+   * Only the leader serves reads (throws NotLeaderError elsewhere; no forwarding). A read whose leader
+   * loses leadership first is never answered: callers time out and retry. Contexts should be unique.
    */
   readIndex(context: Uint8Array, options?: { lease?: boolean }): void;
-  /** Hands leadership to `to` (TimeoutNow once it is caught up); proposals are refused meanwhile. */
+  /**
+   * Hands leadership to `to` (TimeoutNow once it is caught up); proposals are refused meanwhile; the
+   * transfer is abandoned after an election timeout. Throws NotLeaderError on a non-leader.
+   */
   transferLeadership(to: NodeId): void;
   /** Starts an election now (tests, and a follower asked to take over). */
   campaign(): void;
@@ -34,8 +39,17 @@ export interface RaftNodeApi {
   ready(): Ready;
   /** Acknowledges that a Ready was fully processed (persisted, sent, applied). */
   advance(ready: Ready): void;
+  /**
+   * The metadata a snapshot of the application state at `index` (firstIndex-1 <= index <= applied)
+   * must carry: that entry's term and the membership in force there. (Added with the Raft core.)
+   *   const snap = { meta: node.snapshotMeta(applied), data: app.serialize() };
+   *   storage.createSnapshot(snap, retain); node.snapshotTaken(snap);
+   */
+  snapshotMeta(index: number): SnapshotMeta;
   /** Tells the node the application took a snapshot of its state at `index` (<= applied). */
   snapshotTaken(snapshot: Snapshot): void;
+  /** The membership in force now (the latest configuration in the log). (Added with the Raft core.) */
+  confState(): ConfState;
   /** Tells the leader a snapshot sent to `to` failed, so it retries later. */
   reportUnreachable(to: NodeId): void;
   readonly softState: SoftState;
@@ -50,5 +64,9 @@ export interface RaftStatus {
   readonly applied: number;
   readonly lastIndex: number;
   readonly soft: SoftState;
-  readonly progress: Readonly<Record<NodeId, { match: number; next: number; state: 'probe' | 'replicate' | 'snapshot'; recentActive: boolean }>>;
+  readonly progress: Readonly<Record<NodeId, { match: number; next: number; state: 'probe' | 'replicate' | 'snapshot'; recentActive: boolean; learner?: boolean }>>;
+  /** Added with the Raft core. */
+  readonly conf?: ConfState;
+  /** The node a pending leadership transfer goes to, "" when none. Added with the Raft core. */
+  readonly transferee?: NodeId;
 }

@@ -10,8 +10,11 @@ export interface RaftOptions {
   /** Durable state to start from (a fresh group starts from an empty log and the given `peers`). */
   readonly storage: LogReader;
   /**
-   * Voters of a brand-new group whose storage holds no configuration yet. Ignored when storage already
-   * has a ConfState (a restart or a snapshot).
+   * Voters of a brand-new group. When storage is empty (no entry, no snapshot) and `peers` is non-empty,
+   * the node bootstraps: its first Ready persists entry 1 (term 1, a ConfChange entry holding these
+   * voters) and hardState {term: 1, commit: 1}. Every initial member must get the same list (order does
+   * not matter). Ignored when storage is not empty (a restart). A node added to a running group starts
+   * with no peers and learns the membership from the leader (log or snapshot).
    */
   readonly peers?: readonly NodeId[];
   /** Injected randomness in [0, 1); seeded in the simulator. Used only for election timeouts. */
@@ -34,6 +37,8 @@ export interface RaftOptions {
   readonly snapshotChunkBytes?: number;
   /** Max uncommitted bytes a leader accepts before refusing proposals. Default 64 MiB. */
   readonly maxUncommittedBytes?: number;
+  /** Max bytes of committed entries handed out in one Ready (at least one entry). Default 8 MiB. (Added with the core.) */
+  readonly maxCommittedSizePerReady?: number;
   /** Last index already applied by the application (on restart). Default: the snapshot index. */
   readonly applied?: number;
   readonly logger?: Logger;
@@ -46,6 +51,7 @@ export const DEFAULT_MAX_INFLIGHT_MSGS = 256;
 export const DEFAULT_MAX_INFLIGHT_BYTES = 16 << 20;
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
 export const DEFAULT_MAX_UNCOMMITTED_BYTES = 64 << 20;
+export const DEFAULT_MAX_COMMITTED_SIZE_PER_READY = 8 << 20;
 
 export type ResolvedRaftOptions = Readonly<Required<Omit<RaftOptions, 'peers' | 'applied'>>> & {
   readonly peers: readonly NodeId[];
@@ -64,6 +70,7 @@ export function withDefaults(options: RaftOptions): ResolvedRaftOptions {
     maxInflightBytes: DEFAULT_MAX_INFLIGHT_BYTES,
     snapshotChunkBytes: DEFAULT_SNAPSHOT_CHUNK_BYTES,
     maxUncommittedBytes: DEFAULT_MAX_UNCOMMITTED_BYTES,
+    maxCommittedSizePerReady: DEFAULT_MAX_COMMITTED_SIZE_PER_READY,
     logger: silentLogger,
     ...options,
     peers: options.peers ?? [],

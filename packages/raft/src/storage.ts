@@ -8,12 +8,17 @@ import type { ConfState, Entry, GroupId, HardState, Snapshot } from './types.js'
  * covered by snapshot(). A fresh log has firstIndex() = 1, lastIndex() = 0 and an empty snapshot at 0.
  */
 export interface LogReader {
+  /**
+   * The persisted hard state, and the configuration of the latest snapshot (voters: [] when none).
+   * The core derives the current membership itself from the snapshot's conf plus the ConfChange entries
+   * after it, so storage never has to interpret entries.
+   */
   initialState(): { hardState: HardState; confState: ConfState };
   firstIndex(): number;
   lastIndex(): number;
   /**
    * Term of the entry at `index`, for snapshotIndex <= index <= lastIndex();
-   * throws CompactedError below that range and UnavailableError above it.
+   * throws CompactedError below that range and UnavailableError above it (both in errors.ts).
    */
   term(index: number): number;
   /** Entries [lo, hi), at least one if lo < hi, and further ones only while their sizes sum <= maxBytes. */

@@ -11,7 +11,12 @@ export type GroupId = string;
 export enum EntryType {
   /** Application data (the broker's record batches). An empty normal entry is the leader's no-op. */
   Normal = 0,
-  /** A membership change; `data` is an encoded ConfChange (see codec.ts). */
+  /**
+   * A membership change; `data` is an encoded ConfChangeEntry (codec.ts: encodeConfChangeEntry /
+   * decodeConfChangeEntry): the change and the whole configuration after it. A member uses the latest
+   * configuration in its log, committed or not (on append, as in the Raft dissertation 4.1).
+   * Index 1 of a bootstrapped group is such an entry holding the initial voters (no `change`).
+   */
   ConfChange = 1,
 }
 
@@ -50,6 +55,16 @@ export enum ConfChangeType {
 export interface ConfChange {
   readonly type: ConfChangeType;
   readonly node: NodeId;
+}
+
+/**
+ * The payload of an EntryType.ConfChange entry: the change (absent in the bootstrap entry) and the
+ * configuration it produces, so any member (even one that joined later) knows the whole membership
+ * from the entry alone. Added with the Raft core; backward compatible.
+ */
+export interface ConfChangeEntry {
+  readonly change?: ConfChange;
+  readonly conf: ConfState;
 }
 
 export interface SnapshotMeta {
@@ -115,9 +130,19 @@ export interface Message {
   readonly rejectHint?: number;
   /** ...and the term of the follower's entry there (0 if its log is shorter). */
   readonly hintTerm?: number;
-  /** Snap: one chunk of a snapshot. SnapResp: `index` acknowledges up to `chunkOffset`. */
+  /** Snap: one chunk of a snapshot. */
   readonly snapshot?: SnapshotChunk;
-  /** Heartbeat/HeartbeatResp: the ReadIndex round this heartbeat confirms leadership for. */
+  /**
+   * SnapResp: `index` names the snapshot being transferred and `chunkOffset` is the next byte offset
+   * the follower expects (every byte before it was received); with `reject` the leader resends from there.
+   * (Field added with the Raft core.)
+   */
+  readonly chunkOffset?: number;
+  /**
+   * Heartbeat/HeartbeatResp: the ReadIndex round this heartbeat confirms leadership for.
+   * Vote/PreVote: non-empty marks a campaign started by a leadership transfer (TimeoutNow), which may
+   * override a follower's leader lease.
+   */
   readonly context?: Uint8Array;
 }
 
