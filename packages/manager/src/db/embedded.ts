@@ -1,0 +1,39 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+export interface EmbeddedDatabaseOptions {
+  /** Data directory; undefined keeps everything in memory. */
+  readonly dataDir?: string | undefined;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Connections the socket multiplexes onto PGlite's single session. Default 64. */
+  readonly maxConnections?: number;
+}
+
+export interface EmbeddedDatabase {
+  /** postgres://postgres@host:port/postgres: give it to replicas as DATABASE_URL. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts PGlite (Postgres compiled to WASM, in this process) behind a Postgres wire socket, so this manager
+ * and its replicas talk to it with the ordinary pg driver. PGlite has a single session: every connection
+ * shares it (transactions are serialized by the socket server), which is why election uses a lease there.
+ */
+export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
+  const pglite = await PGlite.create(options.dataDir);
+  const host = options.host ?? '127.0.0.1';
+  const server = new PGLiteSocketServer({ db: pglite, host, port: options.port ?? 0, maxConnections: options.maxConnections ?? 64 });
+  await server.start();
+  const conn = server.getServerConn();
+  const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
+  return {
+    url: `postgres://postgres@${host}:${port}/postgres`,
+    async close() {
+      await server.stop();
+      await pglite.close();
+    },
+  };
+}
