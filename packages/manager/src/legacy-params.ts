@@ -1,4 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { MyQueueError } from '@myqueue/protocol';
+import type { Static, TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 
 /**
  * Parameters of a logging-queue request: the JSON body and the query string merged (the query string wins
@@ -20,4 +23,44 @@ export function topicOf(p: { topic?: string | undefined; topic_name?: string | u
 export function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new MyQueueError('MQ_ERR_BAD_REQUEST', `missing '${name}'`);
   return value;
+}
+
+/**
+ * The parameters of a logging-queue request, validated against `schema` after merging the query string and
+ * the JSON body (fastify validates neither a GET body nor the merge): numbers given as strings are
+ * converted, anything else wrong is a 400 naming the field.
+ */
+export function legacyInput<S extends TSchema>(schema: S, query: unknown, body: unknown): Static<S> {
+  const merged = mergeParams(query as object | undefined, body as object | undefined | null);
+  const value: unknown = Value.Convert(schema, merged);
+  if (!Value.Check(schema, value)) {
+    const first = Value.Errors(schema, value)[0];
+    const field = first?.instancePath.replace(/^\//, '') || 'request';
+    throw new MyQueueError('MQ_ERR_BAD_REQUEST', `${field} ${first?.message ?? 'is invalid'}`);
+  }
+  return value;
+}
+
+/**
+ * The JSON body of a GET request (fastify parses bodies only for methods that usually carry one). Old
+ * scripts send GET parameters as a JSON body, so the logging-queue GET routes read it here, within `limit`.
+ */
+export async function readGetBody(raw: IncomingMessage, limit: number): Promise<unknown> {
+  const length = Number(raw.headers['content-length'] ?? 0);
+  if (length === 0 && raw.headers['transfer-encoding'] === undefined) return undefined;
+  if (length > limit) throw new MyQueueError('MQ_ERR_PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of raw) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new MyQueueError('MQ_ERR_PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MyQueueError('MQ_ERR_BAD_REQUEST', 'the body is not valid JSON');
+  }
 }

@@ -2,7 +2,7 @@
 import type { ColumnType, Generated } from 'kysely';
 
 /** bigint columns come back as numbers (ids and ms timestamps stay below 2^53; see database.ts). */
-type Int8 = ColumnType<number, number, number>;
+type Int8 = number;
 
 export interface ManagersTable {
   id: string;
