@@ -1,0 +1,176 @@
+/**
+ * Collects records per partition into batches (Kafka's RecordAccumulator): a partition's batch is ready
+ * when it holds batchSize records or batchBytes bytes, when its oldest record has waited lingerMs, or
+ * when a flush is under way. At most one batch per partition is in flight, which keeps records in order
+ * and keeps an idempotent producer's sequence numbers contiguous. Pure logic: time is passed in.
+ */
+import type { ProducerRecord } from '@myqueue/protocol';
+
+export interface PendingRecord<T = unknown> {
+  readonly record: ProducerRecord;
+  readonly bytes: number;
+  readonly enqueuedAt: number;
+  /** Whatever the caller needs to settle the record later (its promise callbacks). */
+  readonly handle: T;
+}
+
+export interface AccumulatorLimits {
+  readonly batchSize: number;
+  readonly batchBytes: number;
+  readonly lingerMs: number;
+}
+
+interface Queue<T> {
+  readonly topic: string;
+  readonly partition: number;
+  records: PendingRecord<T>[];
+  bytes: number;
+  inFlight: boolean;
+}
+
+export interface Batch<T> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly PendingRecord<T>[];
+  readonly bytes: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes a record adds to a request, roughly as JSON: value, key and headers in UTF-8 plus framing. */
+export function recordBytes(record: ProducerRecord): number {
+  let n = 32 + utf8Length(record.value);
+  if (record.key) n += utf8Length(record.key);
+  if (record.headers) for (const [k, v] of Object.entries(record.headers)) n += utf8Length(k) + utf8Length(v) + 6;
+  return n;
+}
+
+function utf8Length(s: string): number {
+  // ASCII fast path: one byte per UTF-16 unit.
+  // eslint-disable-next-line no-control-regex
+  return /^[\u0000-\u007f]*$/.test(s) ? s.length : encoder.encode(s).length;
+}
+
+export class RecordAccumulator<T = unknown> {
+  readonly #limits: AccumulatorLimits;
+  readonly #queues = new Map<string, Queue<T>>();
+  #flushing = 0;
+
+  constructor(limits: AccumulatorLimits) {
+    this.#limits = limits;
+  }
+
+  #queue(topic: string, partition: number): Queue<T> {
+    const key = `${topic}\u0000${partition}`;
+    let q = this.#queues.get(key);
+    if (!q) {
+      q = { topic, partition, records: [], bytes: 0, inFlight: false };
+      this.#queues.set(key, q);
+    }
+    return q;
+  }
+
+  append(topic: string, partition: number, record: ProducerRecord, handle: T, now: number): PendingRecord<T> {
+    const pending: PendingRecord<T> = { record, bytes: recordBytes(record), enqueuedAt: now, handle };
+    const q = this.#queue(topic, partition);
+    q.records.push(pending);
+    q.bytes += pending.bytes;
+    return pending;
+  }
+
+  /** Takes a record out that has not been drained yet (an aborted send). Returns false if it is in a batch already. */
+  remove(topic: string, partition: number, pending: PendingRecord<T>): boolean {
+    const q = this.#queue(topic, partition);
+    const i = q.records.indexOf(pending);
+    if (i < 0) return false;
+    q.records.splice(i, 1);
+    q.bytes -= pending.bytes;
+    return true;
+  }
+
+  #isReady(q: Queue<T>, now: number): boolean {
+    if (q.inFlight || q.records.length === 0) return false;
+    return (
+      this.#flushing > 0 ||
+      q.records.length >= this.#limits.batchSize ||
+      q.bytes >= this.#limits.batchBytes ||
+      now - q.records[0].enqueuedAt >= this.#limits.lingerMs
+    );
+  }
+
+  /** Takes every batch that is ready now and marks its partition in flight until `complete()`. */
+  drainReady(now: number): Batch<T>[] {
+    const out: Batch<T>[] = [];
+    for (const q of this.#queues.values()) {
+      if (!this.#isReady(q, now)) continue;
+      let count = 0;
+      let bytes = 0;
+      // At least one record, even one above batchBytes (the broker judges it).
+      while (
+        count < q.records.length &&
+        count < this.#limits.batchSize &&
+        (count === 0 || bytes + q.records[count].bytes <= this.#limits.batchBytes)
+      ) {
+        bytes += q.records[count].bytes;
+        count++;
+      }
+      const records = q.records.splice(0, count);
+      q.bytes -= bytes;
+      q.inFlight = true;
+      out.push({ topic: q.topic, partition: q.partition, records, bytes });
+    }
+    return out;
+  }
+
+  /** Marks a partition's batch done, so its next batch may go. */
+  complete(topic: string, partition: number): void {
+    const q = this.#queue(topic, partition);
+    q.inFlight = false;
+    if (q.records.length === 0) this.#queues.delete(`${topic}\u0000${partition}`);
+  }
+
+  /** Milliseconds until the next batch becomes ready by lingering, or undefined when none is waiting. */
+  nextWakeup(now: number): number | undefined {
+    let best: number | undefined;
+    for (const q of this.#queues.values()) {
+      if (q.inFlight || q.records.length === 0) continue;
+      const wait = Math.max(0, q.records[0].enqueuedAt + this.#limits.lingerMs - now);
+      best = best === undefined ? wait : Math.min(best, wait);
+    }
+    return best;
+  }
+
+  /** While a flush is under way every non-empty partition is ready at once. Returns the matching end. */
+  beginFlush(): () => void {
+    this.#flushing++;
+    let ended = false;
+    return () => {
+      if (!ended) this.#flushing--;
+      ended = true;
+    };
+  }
+
+  /** Records waiting (not in flight). */
+  get pendingCount(): number {
+    let n = 0;
+    for (const q of this.#queues.values()) n += q.records.length;
+    return n;
+  }
+
+  /** True when nothing is queued and nothing is in flight. */
+  get idle(): boolean {
+    for (const q of this.#queues.values()) if (q.inFlight || q.records.length > 0) return false;
+    return true;
+  }
+
+  /** Removes and returns every queued record (for failing them on close). */
+  takeAll(): PendingRecord<T>[] {
+    const all: PendingRecord<T>[] = [];
+    for (const q of this.#queues.values()) {
+      all.push(...q.records);
+      q.records = [];
+      q.bytes = 0;
+    }
+    return all;
+  }
+}
