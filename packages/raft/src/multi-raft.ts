@@ -384,6 +384,8 @@ export class MultiRaft {
     }
     for (const fn of settle) fn();
     for (const { g } of batch) {
+      // A listener may have removed (even purged) a group, or closed the driver, during this pass.
+      if (g.stopped || this.#failure !== undefined) continue;
       this.#settleReads(g);
       this.#maybeSnapshot(g);
     }

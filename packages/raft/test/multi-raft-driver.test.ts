@@ -459,6 +459,21 @@ describe('MultiRaft ready loop (fake node)', () => {
     await expect(raft.propose('a', bytes('y'))).rejects.toBeInstanceOf(GroupStoppedError);
   });
 
+  it('a listener may purge a group in the middle of a pass', async () => {
+    const { raft, add, nodes, fatal, storage } = setup({ snapshotEntries: 1 });
+    add('a');
+    add('b');
+    raft.onSoftState((group) => {
+      if (group === 'a') raft.removeGroup('b', { purge: true });
+    });
+    nodes.get('a')!.loseLeadership();
+    // Applied in the pass that removes the group: the proposal still resolves (it did commit).
+    await expect(raft.propose('b', bytes('x'))).resolves.toMatchObject({ index: 1 });
+    await pass();
+    expect(fatal).toEqual([]);
+    expect(storage.groups()).toEqual(['a']);
+  });
+
   it('removeGroup fails waiting proposals; purge deletes the storage', async () => {
     const { raft, add, storage } = setup();
     add('a');
