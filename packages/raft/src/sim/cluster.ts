@@ -278,8 +278,9 @@ export class SimCluster {
   }
 
   /**
-   * When a leader advances its commit index, the entry there must be durable on a majority of the
-   * voters of its configuration (both halves of a joint one): replicas count only once persisted.
+   * When a leader advances its commit index, the entry there must be of its own term, and durable on a
+   * majority of the voters of its configuration (both halves of a joint one): replicas count only once
+   * persisted.
    */
   #checkLeaderCommit(n: SimNode): void {
     const raft = n.raft;
@@ -296,6 +297,10 @@ export class SimCluster {
     const c = st.commit;
     if (c < n.group.firstIndex() - 1) return;
     const term = n.group.term(c);
+    if (term !== st.term) {
+      // Figure 8 / section 5.4.2: only entries of the leader's own term are committed by counting replicas.
+      this.checker.fail('current-term commit', `${n.id} (term ${st.term}) advanced its commit to ${c}, an entry of term ${term}`);
+    }
     const conf = raft.confState();
     for (const voters of [conf.voters, conf.votersOutgoing]) {
       if (voters.length === 0) continue;
