@@ -71,6 +71,8 @@ export interface SimStats {
   snapshotsInstalled: number;
   confChangesProposed: number;
   confChangesApplied: number;
+  /** Removals of the leader by itself that got proposed (it must step down once they commit). */
+  leaderRemovals: number;
   transfers: number;
 }
 
@@ -104,6 +106,7 @@ export class SimCluster {
     snapshotsInstalled: 0,
     confChangesProposed: 0,
     confChangesApplied: 0,
+    leaderRemovals: 0,
     transfers: 0,
   };
   now = 0;
@@ -636,6 +639,7 @@ export class SimCluster {
       const { index, term } = n.raft.proposeConfChange(change);
       this.#confProposals.set(`${index}/${term}`, change);
       this.stats.confChangesProposed++;
+      if (change.type === ConfChangeType.RemoveNode && change.node === id) this.stats.leaderRemovals++;
       this.trace.add(this.now, `${id} conf ${ConfChangeType[change.type]} ${change.node} -> ${index}/${term}`);
       this.#pump(n);
       return { ok: true, index, term, value: '' };
