@@ -316,6 +316,19 @@ export class MultiRaft {
     this.#markBusy(g);
   }
 
+  /**
+   * Tells every group that messages to `peer` could not be delivered (the transport lost its connection),
+   * so their leaders stop streaming to it and probe again (and restart a snapshot transfer) later.
+   */
+  reportUnreachable(peer: NodeId): void {
+    if (this.#closed || this.#failure !== undefined) return;
+    for (const g of this.#groups.values()) {
+      g.node.reportUnreachable(peer);
+      this.#busy.add(g);
+    }
+    this.#schedule();
+  }
+
   /** The leader's view of a group (term, commit, applied, follower progress...). */
   status(group: GroupId): RaftStatus {
     return this.#group(group).node.status();

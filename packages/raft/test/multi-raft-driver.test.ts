@@ -163,7 +163,10 @@ class FakeNode implements RaftNodeApi {
   confState(): ConfState {
     return conf;
   }
-  reportUnreachable(): void {}
+  unreachable: NodeId[] = [];
+  reportUnreachable(to: NodeId): void {
+    this.unreachable.push(to);
+  }
   status(): RaftStatus {
     return {
       id: this.id,
@@ -386,7 +389,7 @@ describe('MultiRaft ready loop (fake node)', () => {
     expect(raft.stats().unsyncedCommits).toBe(1);
   });
 
-  it('routes incoming messages by group and ticks every group', async () => {
+  it('routes incoming messages by group; ticks and unreachable reports reach every group', async () => {
     const { raft, add, nodes, unknown, ticker, deliver } = setup();
     add('a');
     add('b');
@@ -399,6 +402,9 @@ describe('MultiRaft ready loop (fake node)', () => {
     ticker.tick(3);
     expect(nodes.get('a')!.ticks).toBe(3);
     expect(nodes.get('b')!.ticks).toBe(3);
+    raft.reportUnreachable('n3');
+    expect(nodes.get('a')!.unreachable).toEqual(['n3']);
+    expect(nodes.get('b')!.unreachable).toEqual(['n3']);
     raft.close();
     ticker.tick();
     expect(nodes.get('a')!.ticks).toBe(3);
