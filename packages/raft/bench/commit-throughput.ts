@@ -93,7 +93,7 @@ async function cluster(name: string, groups: number, makeStorage: (id: string) =
   let stop = false;
   /** Propose-to-applied latency of every 16th proposal, ms. */
   const latencies: number[] = [];
-  const passes0 = leader.passes;
+  const before = leader.stats();
   const start = performance.now();
   const perGroup = Math.max(1, Math.floor(WINDOW / groups));
   const loops: Promise<void>[] = [];
@@ -114,7 +114,9 @@ async function cluster(name: string, groups: number, makeStorage: (id: string) =
   await Promise.all(loops);
   clearTimeout(timer);
   const seconds = (performance.now() - start) / 1000;
-  const passes = leader.passes - passes0;
+  const after = leader.stats();
+  const passes = after.passes - before.passes;
+  const fsyncs = after.syncedCommits - before.syncedCommits;
   for (const n of nodes) {
     n.raft.close();
     n.storage.close();
@@ -122,7 +124,7 @@ async function cluster(name: string, groups: number, makeStorage: (id: string) =
   console.log(
     `${name.padEnd(34)} ${String(Math.round(committed / seconds)).padStart(9)} entries/s  ` +
       `(${committed} in ${seconds.toFixed(2)} s, ${Math.round(passes / seconds)} leader passes/s, ` +
-      `${(committed / Math.max(1, passes)).toFixed(0)} entries/pass, latency p50 ${percentile(latencies, 0.5)} ms p99 ${percentile(latencies, 0.99)} ms)`,
+      `${(committed / Math.max(1, passes)).toFixed(0)} entries/pass, ${(committed / Math.max(1, fsyncs)).toFixed(0)} entries/fsync, latency p50 ${percentile(latencies, 0.5)} ms p99 ${percentile(latencies, 0.99)} ms)`,
   );
   return { entries: committed, seconds, passes };
 }

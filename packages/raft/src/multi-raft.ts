@@ -92,6 +92,20 @@ export interface AddGroupOptions<R = unknown> {
   readonly raft?: GroupRaftOptions;
 }
 
+/** Counters of a MultiRaft since it started (see `MultiRaft.stats()`). */
+export interface MultiRaftStats {
+  /** Processing passes that had at least one Ready. */
+  readonly passes: number;
+  /** Storage transactions committed with an fsync, and without one (nothing had to be durable). */
+  readonly syncedCommits: number;
+  readonly unsyncedCommits: number;
+  readonly entriesPersisted: number;
+  readonly entriesApplied: number;
+  readonly messagesSent: number;
+  readonly snapshotsTaken: number;
+  readonly snapshotsInstalled: number;
+}
+
 /** Role or leader of a group changed (the broker reports the groups it leads). */
 export type SoftStateListener = (group: GroupId, state: SoftState) => void;
 
@@ -142,7 +156,16 @@ export class MultiRaft {
   #readSeq = 0;
   #closed = false;
   #failure: unknown;
-  #passes = 0;
+  readonly #stats = {
+    passes: 0,
+    syncedCommits: 0,
+    unsyncedCommits: 0,
+    entriesPersisted: 0,
+    entriesApplied: 0,
+    messagesSent: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+  };
 
   constructor(options: MultiRaftOptions) {
     this.#o = multiRaftDefaults(options);
@@ -293,6 +316,19 @@ export class MultiRaft {
     this.#markBusy(g);
   }
 
+  /**
+   * Tells every group that messages to `peer` could not be delivered (the transport lost its connection),
+   * so their leaders stop streaming to it and probe again (and restart a snapshot transfer) later.
+   */
+  reportUnreachable(peer: NodeId): void {
+    if (this.#closed || this.#failure !== undefined) return;
+    for (const g of this.#groups.values()) {
+      g.node.reportUnreachable(peer);
+      this.#busy.add(g);
+    }
+    this.#schedule();
+  }
+
   /** The leader's view of a group (term, commit, applied, follower progress...). */
   status(group: GroupId): RaftStatus {
     return this.#group(group).node.status();
@@ -311,7 +347,12 @@ export class MultiRaft {
 
   /** Processing passes run so far (for tests and metrics: many proposals share one pass). */
   get passes(): number {
-    return this.#passes;
+    return this.#stats.passes;
+  }
+
+  /** Counters since start, for metrics: entries per pass and per fsync show how well group commit works. */
+  stats(): MultiRaftStats {
+    return { ...this.#stats };
   }
 
   /**
@@ -347,18 +388,26 @@ export class MultiRaft {
     for (const g of this.#busy) if (!g.stopped && g.node.hasReady()) batch.push({ g, rd: g.node.ready() });
     this.#busy.clear();
     if (batch.length === 0) return;
-    this.#passes++;
+    this.#stats.passes++;
     const settle: (() => void)[] = [];
     try {
       // Only term, vote, entries and snapshots must be on disk before messages leave; a pass that just
-      // moves commit indexes and applies entries commits without an fsync (recovered from the log).
+      // moves commit indexes and applies entries commits without an fsync (recovered from the log), and
+      // one with nothing to write (heartbeats, read confirmations) opens no transaction at all.
       const sync = batch.some(({ rd }) => rd.mustSync);
-      this.#o.storage.transaction(
-        () => {
-          for (const { g, rd } of batch) this.#persistAndApply(g, rd, settle);
-        },
-        { sync },
+      const writes = batch.some(
+        ({ rd }) => rd.hardState || rd.snapshot || rd.entries.length > 0 || rd.committedEntries.length > 0,
       );
+      if (writes) {
+        this.#o.storage.transaction(
+          () => {
+            for (const { g, rd } of batch) this.#persistAndApply(g, rd, settle);
+          },
+          { sync },
+        );
+        if (sync) this.#stats.syncedCommits++;
+        else this.#stats.unsyncedCommits++;
+      }
     } catch (error) {
       this.#fail(error);
       return;
@@ -366,6 +415,7 @@ export class MultiRaft {
     const messages: Message[] = [];
     for (const { rd } of batch) for (const m of rd.messages) messages.push(m);
     if (messages.length > 0) {
+      this.#stats.messagesSent += messages.length;
       try {
         this.#o.transport.send(messages);
       } catch (error) {
@@ -384,6 +434,8 @@ export class MultiRaft {
     }
     for (const fn of settle) fn();
     for (const { g } of batch) {
+      // A listener may have removed (even purged) a group, or closed the driver, during this pass.
+      if (g.stopped || this.#failure !== undefined) continue;
       this.#settleReads(g);
       this.#maybeSnapshot(g);
     }
@@ -393,7 +445,10 @@ export class MultiRaft {
   /** Step 2 for one group, inside the shared transaction. */
   #persistAndApply(g: GroupRuntime, rd: Ready, settle: (() => void)[]): void {
     if (rd.snapshot) g.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) g.storage.append(rd.entries);
+    if (rd.entries.length > 0) {
+      g.storage.append(rd.entries);
+      this.#stats.entriesPersisted += rd.entries.length;
+    }
     if (rd.hardState) g.storage.setHardState(rd.hardState);
     if (rd.snapshot) this.#restore(g, rd.snapshot, settle);
     const entries = rd.committedEntries;
@@ -415,12 +470,14 @@ export class MultiRaft {
         );
     }
     g.applied = entries[entries.length - 1].index;
+    this.#stats.entriesApplied += entries.length;
   }
 
   /** A leader's snapshot replaces the state; proposals it swallowed have an unknown outcome. */
   #restore(g: GroupRuntime, snapshot: Snapshot, settle: (() => void)[]): void {
     g.sm.restore(snapshot);
     g.applied = g.snapshotIndex = snapshot.meta.index;
+    this.#stats.snapshotsInstalled++;
     for (const [index, p] of g.proposals) {
       if (index > snapshot.meta.index) continue;
       g.proposals.delete(index);
@@ -468,6 +525,7 @@ export class MultiRaft {
       this.#o.storage.transaction(() => g.storage.createSnapshot(snapshot, this.#o.snapshotRetain));
       g.node.snapshotTaken(snapshot);
       g.snapshotIndex = snapshot.meta.index;
+      this.#stats.snapshotsTaken++;
       this.#o.logger.debug(
         { group: g.id, node: this.id, index: snapshot.meta.index, bytes: snapshot.data.byteLength },
         'raft: snapshot taken',

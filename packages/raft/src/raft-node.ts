@@ -1,4 +1,4 @@
-import { decodeConfChangeEntry, encodeConfChangeEntry } from './codec.js';
+import { encodeConfChangeEntry } from './codec.js';
 import {
   ConfChangeRejectedError,
   NotLeaderError,
@@ -7,14 +7,16 @@ import {
   TransferInProgressError,
 } from './errors.js';
 import type { Logger } from './logger.js';
-import { applyConfChange, ConfHistory, isVoter, makeConf, members } from './membership.js';
+import { applyConfChange, bootstrapEntry, ConfHistory, isVoter, members } from './membership.js';
 import type { RaftNodeApi, RaftStatus } from './node-api.js';
 import type { RaftOptions, ResolvedRaftOptions } from './options.js';
 import { withDefaults } from './options.js';
-import { Progress } from './progress.js';
+import type { Progress } from './progress.js';
 import { committedIndex, hasQuorum, voteResult } from './quorum.js';
-import { entrySize, RaftLog } from './raft-log.js';
+import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
+import { Replicator } from './replicator.js';
+import type { OutgoingMessage } from './replicator.js';
 import { SnapshotAssembler } from './snapshot-transfer.js';
 import type {
   ConfChange,
@@ -34,8 +36,6 @@ import { EntryType, MessageType, Role } from './types.js';
 /** Vote/PreVote context marking a campaign started by TimeoutNow (it may break a follower's lease). */
 const TRANSFER_CONTEXT = new Uint8Array([0x74]); // "t"
 const EMPTY = new Uint8Array(0);
-
-type Outgoing = Omit<Message, 'group' | 'from' | 'term'> & { term?: number };
 
 /**
  * One member of one Raft group: a deterministic state machine in the style of etcd's raft (see
@@ -60,12 +60,10 @@ export class RaftNode implements RaftNodeApi {
   #heartbeatElapsed = 0;
   #randomizedElectionTimeout = 0;
   #votes = new Map<NodeId, boolean>();
-  #progress = new Map<NodeId, Progress>();
-  /** Followers that may have something to send; appends are batched until the next ready(). */
-  #needsAppend = new Set<NodeId>();
   #msgs: Message[] = [];
   #readStates: ReadState[] = [];
   #readOnly = new ReadOnly();
+  readonly #repl: Replicator;
   /** Reads that arrived before the leader committed an entry of its term. */
   #pendingReads: { context: Uint8Array; lease: boolean }[] = [];
   #transferee: NodeId = '';
@@ -89,11 +87,19 @@ export class RaftNode implements RaftNodeApi {
     const applied = Math.max(o.applied ?? snapIndex, snapIndex);
     if (applied > commit) throw new RangeError(`applied ${applied} is beyond the commit index ${commit}`);
     this.#log = new RaftLog(o.storage, commit, applied);
-    this.#conf = new ConfHistory(snapIndex, snap.meta.conf);
+    this.#repl = new Replicator({
+      id: this.id,
+      group: this.group,
+      opts: o,
+      log: this.#log,
+      logger: o.logger,
+      send: (m) => this.#send(m),
+      now: () => this.#ticks,
+    });
+    this.#conf = ConfHistory.fromLog(this.#log, snapIndex, snap.meta.conf);
     this.#term = hardState.term;
     this.#vote = hardState.vote;
     this.#prevHard = hardState;
-    this.#scanConfEntries(snapIndex + 1);
     if (o.storage.lastIndex() === 0 && snapIndex === 0 && hardState.term === 0 && o.peers.length > 0)
       this.#bootstrap(o.peers);
     this.#becomeFollower(this.#term, '');
@@ -132,10 +138,7 @@ export class RaftNode implements RaftNodeApi {
     }
     const conf = applyConfChange(this.#conf.current, change);
     const result = this.#appendEntry(EntryType.ConfChange, encodeConfChangeEntry({ change, conf }));
-    this.#logger.info(
-      { group: this.group, node: this.id, change, index: result.index },
-      'raft: membership change proposed',
-    );
+    this.#say('info', 'conf change proposed', { change, index: result.index });
     return result;
   }
 
@@ -157,14 +160,14 @@ export class RaftNode implements RaftNodeApi {
     if (this.#transferee === to) return;
     this.#transferee = to;
     this.#electionElapsed = 0;
-    this.#logger.info({ group: this.group, node: this.id, to }, 'raft: leadership transfer started');
-    const pr = this.#progress.get(to)!;
+    this.#say('info', 'leadership transfer started', { to });
+    const pr = this.#repl.progress.get(to)!;
     if (pr.match === this.#log.lastIndex()) this.#send({ type: MessageType.TimeoutNow, to });
-    else this.#needsAppend.add(to);
+    else this.#repl.mark(to);
   }
 
   reportUnreachable(to: NodeId): void {
-    const pr = this.#role === Role.Leader ? this.#progress.get(to) : undefined;
+    const pr = this.#role === Role.Leader ? this.#repl.progress.get(to) : undefined;
     if (!pr || to === this.id) return;
     if (pr.state === 'replicate') pr.becomeProbe();
     else pr.snapshot?.rewind(this.#ticks);
@@ -280,8 +283,9 @@ export class RaftNode implements RaftNodeApi {
   }
 
   snapshotMeta(index: number): SnapshotMeta {
-    if (index > this.#log.applied)
-      throw new RangeError(`cannot snapshot at ${index}: only ${this.#log.applied} is applied`);
+    // Entries handed out in a Ready count as applied: the application snapshots while applying them.
+    const applying = this.#log.applying;
+    if (index > applying) throw new RangeError(`cannot snapshot at ${index}: only ${applying} is applied`);
     const term = this.#log.term(index);
     if (term === undefined) throw new RangeError(`cannot snapshot at ${index}: compacted`);
     return { index, term, conf: this.#conf.at(index) };
@@ -302,7 +306,7 @@ export class RaftNode implements RaftNodeApi {
   status(): RaftStatus {
     const progress: Record<NodeId, RaftStatus['progress'][NodeId]> = {};
     if (this.#role === Role.Leader) {
-      for (const [id, pr] of this.#progress) {
+      for (const [id, pr] of this.#repl.progress) {
         progress[id] = {
           match: pr.match,
           next: pr.next,
@@ -339,8 +343,7 @@ export class RaftNode implements RaftNodeApi {
     this.#randomizedElectionTimeout =
       this.#opts.electionTick + Math.floor(this.#opts.random() * this.#opts.electionTick);
     this.#votes.clear();
-    this.#progress.clear();
-    this.#needsAppend.clear();
+    this.#repl.reset();
     this.#transferee = '';
     this.#readOnly.reset();
     this.#pendingReads = [];
@@ -352,7 +355,7 @@ export class RaftNode implements RaftNodeApi {
     this.#reset(term);
     this.#role = Role.Follower;
     this.#leader = leader;
-    if (wasLeader) this.#logger.info({ group: this.group, node: this.id, term }, 'raft: stepped down');
+    if (wasLeader) this.#say('info', 'stepped down');
   }
 
   #becomePreCandidate(): void {
@@ -373,43 +376,17 @@ export class RaftNode implements RaftNodeApi {
     this.#role = Role.Leader;
     this.#leader = this.id;
     this.#syncProgress();
-    this.#logger.info({ group: this.group, node: this.id, term: this.#term }, 'raft: became leader');
+    this.#say('info', 'became leader');
     // The no-op: committing it commits every earlier entry and lets reads and conf changes proceed.
     this.#appendEntry(EntryType.Normal, EMPTY);
   }
 
-  /**
-   * Creates/drops progress so there is one per member of the current configuration, plus, while a
-   * change is uncommitted, the members it removes: they still get the log (as non-voters) so that they
-   * learn of their removal and stop campaigning.
-   */
+  /** Progress for the current members, and for those an uncommitted change removes (see Replicator.sync). */
   #syncProgress(): void {
     const conf = this.#conf.current;
-    const wanted = new Set(members(conf));
-    if (this.#conf.currentIndex > this.#log.committed) {
-      for (const id of members(this.#conf.at(this.#conf.currentIndex - 1))) wanted.add(id);
-    }
-    for (const id of [...this.#progress.keys()]) if (!wanted.has(id)) this.#progress.delete(id);
-    for (const id of wanted) {
-      const learner = !isVoter(conf, id);
-      const pr = this.#progress.get(id);
-      if (pr) {
-        pr.learner = learner;
-        continue;
-      }
-      const next = new Progress(
-        this.#log.lastIndex() + 1,
-        learner,
-        this.#opts.maxInflightMsgs,
-        this.#opts.maxInflightBytes,
-      );
-      if (id === this.id) {
-        next.match = this.#log.lastIndex();
-        next.state = 'replicate';
-      }
-      this.#progress.set(id, next);
-      this.#needsAppend.add(id);
-    }
+    const leaving =
+      this.#conf.currentIndex > this.#log.committed ? members(this.#conf.at(this.#conf.currentIndex - 1)) : [];
+    this.#repl.sync(conf, leaving);
     if (this.#transferee && !isVoter(conf, this.#transferee)) this.#transferee = '';
   }
 
@@ -430,7 +407,7 @@ export class RaftNode implements RaftNodeApi {
   #hup(transfer: boolean): void {
     if (this.#role === Role.Leader || !this.#promotable()) return;
     this.#electionElapsed = 0;
-    this.#logger.debug({ group: this.group, node: this.id, term: this.#term, transfer }, 'raft: starting an election');
+    this.#say('debug', 'starting an election', { transfer });
     if (this.#opts.preVote && !transfer) this.#campaign(true, false);
     else this.#campaign(false, transfer);
   }
@@ -538,7 +515,7 @@ export class RaftNode implements RaftNodeApi {
         this.#handleSnapChunk(m);
         return;
       case MessageType.TimeoutNow:
-        this.#logger.info({ group: this.group, node: this.id, from: m.from }, 'raft: asked to take over leadership');
+        this.#say('info', 'asked to take over leadership', { from: m.from });
         this.#hup(true);
         return;
       default:
@@ -602,7 +579,7 @@ export class RaftNode implements RaftNodeApi {
       this.#send({ type: MessageType.AppResp, to: from, index: this.#log.committed });
       return;
     }
-    this.#logger.info({ group: this.group, node: this.id, index, term }, 'raft: installing a snapshot from the leader');
+    this.#say('info', 'installing a snapshot from the leader', { index, snapshotTerm: term });
     this.#log.restore(snapshot);
     this.#conf.reset(index, snapshot.meta.conf);
     // Sent only after the Ready holding the snapshot was persisted.
@@ -618,38 +595,27 @@ export class RaftNode implements RaftNodeApi {
       this.#electionElapsed = 0;
       if (this.#opts.checkQuorum) {
         const voters = this.#conf.current.voters;
-        if (!hasQuorum(voters, (id) => id === this.id || this.#progress.get(id)?.recentActive === true)) {
-          this.#logger.warn(
-            { group: this.group, node: this.id, term: this.#term },
-            'raft: no quorum heard within an election timeout',
-          );
+        if (!this.#repl.quorumActive(voters)) {
+          this.#say('warn', 'no quorum heard within an election timeout');
           this.#becomeFollower(this.#term, '');
           return;
         }
-        for (const [id, pr] of this.#progress) pr.recentActive = id === this.id;
+        this.#repl.resetActivity();
       }
       if (this.#transferee) {
-        this.#logger.warn(
-          { group: this.group, node: this.id, to: this.#transferee },
-          'raft: leadership transfer timed out',
-        );
+        this.#say('warn', 'leadership transfer timed out', { to: this.#transferee });
         this.#transferee = '';
       }
     }
-    for (const [id, pr] of this.#progress) {
-      if (pr.snapshot?.stalled(this.#ticks, this.#opts.electionTick)) {
-        pr.snapshot.rewind(this.#ticks);
-        this.#needsAppend.add(id);
-      }
-    }
+    this.#repl.tickSnapshots(this.#opts.electionTick);
     if (this.#heartbeatElapsed >= this.#opts.heartbeatTick) {
       this.#heartbeatElapsed = 0;
-      this.#bcastHeartbeat(this.#readOnly.lastContext());
+      this.#repl.bcastHeartbeat(this.#readOnly.lastContext());
     }
   }
 
   #stepLeader(m: Message): void {
-    const pr = this.#progress.get(m.from);
+    const pr = this.#repl.progress.get(m.from);
     if (!pr || m.from === this.id) return;
     switch (m.type) {
       case MessageType.AppResp:
@@ -664,7 +630,7 @@ export class RaftNode implements RaftNodeApi {
           // Alive but behind: Apps (or their answers) may have been lost; probe with one more App.
           if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
           pr.emptyDue = true;
-          this.#needsAppend.add(m.from);
+          this.#repl.mark(m.from);
         }
         if (!m.context || m.context.length === 0) return;
         const acks = this.#readOnly.recvAck(m.from, m.context);
@@ -679,7 +645,7 @@ export class RaftNode implements RaftNodeApi {
         if (!sender || m.index !== sender.index) return;
         if (m.reject === true) sender.resendFrom(m.chunkOffset ?? 0, this.#ticks);
         else sender.ack(m.chunkOffset ?? 0, this.#ticks);
-        this.#needsAppend.add(m.from);
+        this.#repl.mark(m.from);
         return;
       }
       default:
@@ -698,7 +664,7 @@ export class RaftNode implements RaftNodeApi {
       if ((m.hintTerm ?? 0) > 0) hint = this.#log.findConflictByTerm(hint, m.hintTerm ?? 0).index;
       if (pr.maybeDecrTo(index, hint)) {
         if (pr.state === 'replicate') pr.becomeProbe();
-        this.#needsAppend.add(m.from);
+        this.#repl.mark(m.from);
       }
       return;
     }
@@ -709,13 +675,10 @@ export class RaftNode implements RaftNodeApi {
     if (pr.state === 'probe') pr.becomeReplicate();
     else if (pr.state === 'snapshot' && pr.snapshot && pr.match >= pr.snapshot.index) pr.becomeReplicate();
     else if (pr.state === 'replicate') pr.inflights.freeLE(index);
-    this.#needsAppend.add(m.from);
+    this.#repl.mark(m.from);
     this.#maybeCommit();
     if (this.#role === Role.Leader && m.from === this.#transferee && pr.match === this.#log.lastIndex()) {
-      this.#logger.info(
-        { group: this.group, node: this.id, to: m.from },
-        'raft: transferee caught up; sending TimeoutNow',
-      );
+      this.#say('info', 'transferee caught up; sending TimeoutNow', { to: m.from });
       this.#send({ type: MessageType.TimeoutNow, to: m.from });
     }
   }
@@ -730,29 +693,27 @@ export class RaftNode implements RaftNodeApi {
     const entry: Entry = { index, term: this.#term, type, data };
     this.#log.append([entry]);
     this.#recordConfEntries([entry]);
-    const self = this.#progress.get(this.id);
-    if (self) {
-      self.match = index;
-      self.next = index + 1;
-    }
-    for (const id of this.#progress.keys()) if (id !== this.id) this.#needsAppend.add(id);
+    this.#repl.selfAppended(index);
     this.#maybeCommit();
     return { index, term: this.#term };
   }
 
   /** Advances the commit index to what a majority of voters store, if that entry is of this term. */
   #maybeCommit(): void {
-    const idx = committedIndex(this.#conf.current.voters, (id) => this.#progress.get(id)?.match ?? 0);
+    const idx = committedIndex(this.#conf.current.voters, (id) => this.#repl.progress.get(id)?.match ?? 0);
     // Figure 8: an entry of an earlier term is only committed indirectly, by one of ours after it.
     if (idx <= this.#log.committed || this.#log.term(idx) !== this.#term) return;
     this.#log.commitTo(idx);
-    for (const id of this.#progress.keys()) if (id !== this.id) this.#needsAppend.add(id);
+    this.#repl.markAll();
     if (this.#pendingReads.length > 0) {
       const reads = this.#pendingReads;
       this.#pendingReads = [];
       for (const r of reads) this.#serveRead(r.context, r.lease);
     }
-    if (this.#log.committed >= this.#conf.currentIndex && this.#progress.size > members(this.#conf.current).length) {
+    if (
+      this.#log.committed >= this.#conf.currentIndex &&
+      this.#repl.progress.size > members(this.#conf.current).length
+    ) {
       this.#syncProgress(); // a removal committed: stop replicating to the removed members
     }
     if (!isVoter(this.#conf.current, this.id) && this.#log.committed >= this.#conf.currentIndex) {
@@ -766,17 +727,14 @@ export class RaftNode implements RaftNodeApi {
     let best: NodeId = '';
     let bestMatch = -1;
     for (const id of this.#conf.current.voters) {
-      const match = this.#progress.get(id)?.match ?? 0;
+      const match = this.#repl.progress.get(id)?.match ?? 0;
       if (match > bestMatch) {
         best = id;
         bestMatch = match;
       }
     }
     if (best && bestMatch === this.#log.lastIndex()) this.#send({ type: MessageType.TimeoutNow, to: best });
-    this.#logger.info(
-      { group: this.group, node: this.id, term: this.#term, successor: best },
-      'raft: removed from the group; stepping down',
-    );
+    this.#say('info', 'removed from the group; stepping down', { successor: best });
     this.#becomeFollower(this.#term, '');
   }
 
@@ -788,7 +746,7 @@ export class RaftNode implements RaftNodeApi {
       return;
     }
     this.#readOnly.add(index, context, this.id);
-    this.#bcastHeartbeat(context);
+    this.#repl.bcastHeartbeat(context);
   }
 
   /**
@@ -798,142 +756,37 @@ export class RaftNode implements RaftNodeApi {
    * of margin for clock drift) no other leader can exist. Assumes members' clocks tick at about one rate.
    */
   #leaseValid(): boolean {
-    if (!this.#opts.checkQuorum) return false;
-    return hasQuorum(this.#conf.current.voters, (id) => {
-      if (id === this.id) return true;
-      const pr = this.#progress.get(id);
-      return pr !== undefined && this.#ticks - pr.leaseTick < this.#opts.electionTick - 1;
-    });
+    const voters = this.#conf.current.voters;
+    return this.#opts.checkQuorum && this.#repl.quorumHeardWithin(voters, this.#opts.electionTick - 1);
   }
 
-  #bcastHeartbeat(context: Uint8Array | undefined): void {
-    for (const [to, pr] of this.#progress) {
-      if (to === this.id) continue;
-      this.#send({
-        type: MessageType.Heartbeat,
-        to,
-        index: this.#ticks,
-        commit: Math.min(pr.match, this.#log.committed),
-        ...(context ? { context } : {}),
-      });
-    }
-  }
-
-  /** Sends what every marked follower can take now: batched entries, pipelined within the limits. */
   #flushAppends(): void {
-    if (this.#role !== Role.Leader) {
-      this.#needsAppend.clear();
-      return;
-    }
-    for (const to of this.#needsAppend) {
-      let guard = 0;
-      while (this.#maybeSendAppend(to) && guard++ < 1_000_000);
-    }
-    this.#needsAppend.clear();
-  }
-
-  /** Sends one App (or snapshot chunks) to `to`; true when another App could follow right away. */
-  #maybeSendAppend(to: NodeId): boolean {
-    const pr = this.#progress.get(to);
-    if (!pr || to === this.id) return false;
-    if (pr.state === 'snapshot') {
-      this.#sendSnapshotChunks(to, pr);
-      return false;
-    }
-    if (pr.paused()) return false;
-    const lastIndex = this.#log.lastIndex();
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.#log.term(prevIndex);
-    let entries: Entry[] | undefined = [];
-    if (pr.next <= lastIndex) {
-      const budget =
-        pr.state === 'replicate'
-          ? Math.min(this.#opts.maxSizePerMsg, pr.inflights.freeBytes)
-          : this.#opts.maxSizePerMsg;
-      entries = this.#log.entries(pr.next, lastIndex + 1, budget);
-    }
-    if (prevTerm === undefined || entries === undefined) {
-      this.#startSnapshot(to, pr);
-      return false;
-    }
-    const needProbe = (pr.state === 'probe' || pr.emptyDue) && pr.match < lastIndex;
-    if (entries.length === 0 && pr.sentCommit >= this.#log.committed && !needProbe) return false;
-    pr.emptyDue = false;
-    let bytes = 0;
-    for (const e of entries) bytes += entrySize(e);
-    this.#send({
-      type: MessageType.App,
-      to,
-      index: prevIndex,
-      logTerm: prevTerm,
-      entries,
-      commit: this.#log.committed,
-    });
-    pr.sentCommit = this.#log.committed;
-    pr.sentEntries(prevIndex + entries.length, bytes, entries.length);
-    return entries.length > 0 && pr.state === 'replicate';
-  }
-
-  #startSnapshot(to: NodeId, pr: Progress): void {
-    const snapshot = this.#log.snapshot();
-    if (snapshot.meta.index === 0) {
-      this.#logger.error({ group: this.group, node: this.id, to }, 'raft: entries compacted but no snapshot to send');
-      return;
-    }
-    this.#logger.info(
-      { group: this.group, node: this.id, to, index: snapshot.meta.index, bytes: snapshot.data.byteLength },
-      'raft: sending a snapshot',
-    );
-    pr.becomeSnapshot(snapshot, this.#ticks);
-    this.#sendSnapshotChunks(to, pr);
-  }
-
-  /** Streams InstallSnapshot chunks within a window of a few chunks (bounded by the inflight limits). */
-  #sendSnapshotChunks(to: NodeId, pr: Progress): void {
-    const chunkBytes = this.#opts.snapshotChunkBytes;
-    const window = Math.min(this.#opts.maxInflightBytes, chunkBytes * Math.min(4, this.#opts.maxInflightMsgs));
-    for (const snapshot of pr.snapshot?.nextChunks(chunkBytes, window) ?? []) {
-      this.#send({ type: MessageType.Snap, to, index: snapshot.meta.index, snapshot });
-    }
+    if (this.#role === Role.Leader) this.#repl.flush();
+    else this.#repl.reset();
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  #send(m: Outgoing): void {
+  #say(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: object = {}): void {
+    this.#logger[level]({ group: this.group, node: this.id, term: this.#term, ...fields }, `raft: ${msg}`);
+  }
+
+  #send(m: OutgoingMessage): void {
     this.#msgs.push({ ...m, group: this.group, from: this.id, term: m.term ?? this.#term });
   }
 
   /** Entries just written to the log: ConfChange ones change the membership at once (on append). */
   #recordConfEntries(written: readonly Entry[]): void {
-    if (written.length === 0) return;
-    const before = this.#conf.currentIndex;
-    this.#conf.truncateFrom(written[0].index);
-    for (const e of written)
-      if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
-    if (this.#conf.currentIndex !== before && this.#role === Role.Leader) {
-      this.#syncProgress();
-    }
-  }
-
-  #scanConfEntries(from: number): void {
-    const last = this.#log.lastIndex();
-    for (let lo = from; lo <= last;) {
-      const batch = this.#log.entries(lo, last + 1, 8 << 20);
-      if (!batch || batch.length === 0) break;
-      for (const e of batch)
-        if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
-      lo += batch.length;
-    }
+    if (this.#conf.record(written) && this.#role === Role.Leader) this.#syncProgress();
   }
 
   #bootstrap(peers: readonly NodeId[]): void {
-    const conf = makeConf(peers);
-    const entry: Entry = { index: 1, term: 1, type: EntryType.ConfChange, data: encodeConfChangeEntry({ conf }) };
+    const entry = bootstrapEntry(peers);
     this.#log.append([entry]);
-    this.#conf.push(1, conf);
+    this.#conf.record([entry]);
     this.#term = 1;
     this.#log.commitTo(1);
-    this.#logger.info({ group: this.group, node: this.id, peers: conf.voters }, 'raft: bootstrapped a new group');
+    this.#say('info', 'bootstrapped a new group', { peers });
   }
 
   #hardState(): HardState {

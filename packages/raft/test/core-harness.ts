@@ -64,8 +64,9 @@ export class TestStorage implements LogReader {
       this.log = [];
     }
     if (rd.entries.length > 0) {
-      const first = rd.entries[0].index;
-      this.log = this.log.slice(0, first - this.firstIndex()).concat(rd.entries);
+      const keep = rd.entries[0].index - this.firstIndex();
+      if (keep < this.log.length) this.log = this.log.slice(0, keep);
+      for (const e of rd.entries) this.log.push(e);
     }
     if (rd.hardState) this.hard = rd.hardState;
   }

@@ -42,6 +42,7 @@ class FakeNode implements RaftNodeApi {
   snapshots: Snapshot[] = [];
   leading = true;
   #entries: Entry[] = [];
+  #committedOnly: Entry[] = [];
   #messages: Message[] = [];
   #reads: ReadState[] = [];
   #snapshot: Snapshot | undefined;
@@ -99,6 +100,10 @@ class FakeNode implements RaftNodeApi {
     this.term = term;
     this.last = 0;
   }
+  /** As a follower: entries stored in an earlier Ready are now known committed (no new writes). */
+  learnCommit(entries: Entry[]): void {
+    this.#committedOnly.push(...entries);
+  }
   /** As a follower: the leader's entry replaces our unstable tail at its index. */
   receive(e: Entry): void {
     this.#entries = this.#entries.filter((x) => x.index < e.index);
@@ -114,6 +119,7 @@ class FakeNode implements RaftNodeApi {
     return (
       !this.#outstanding &&
       (this.#entries.length > 0 ||
+        this.#committedOnly.length > 0 ||
         this.#messages.length > 0 ||
         this.#reads.length > 0 ||
         !!this.#snapshot ||
@@ -122,13 +128,14 @@ class FakeNode implements RaftNodeApi {
   }
   ready(): Ready {
     const entries = this.#entries.splice(0);
-    const last = entries[entries.length - 1];
+    const committedEntries = [...this.#committedOnly.splice(0), ...entries];
+    const last = committedEntries[committedEntries.length - 1];
     const rd: Ready = {
       group: this.group,
       ...(last ? { hardState: { term: this.term, vote: 'n1', commit: last.index } } : {}),
       entries,
       ...(this.#snapshot ? { snapshot: this.#snapshot } : {}),
-      committedEntries: entries,
+      committedEntries,
       messages: this.#messages.splice(0),
       readStates: this.#reads.splice(0),
       ...(this.#soft ? { softState: this.#soft } : {}),
@@ -156,7 +163,10 @@ class FakeNode implements RaftNodeApi {
   confState(): ConfState {
     return conf;
   }
-  reportUnreachable(): void {}
+  unreachable: NodeId[] = [];
+  reportUnreachable(to: NodeId): void {
+    this.unreachable.push(to);
+  }
   status(): RaftStatus {
     return {
       id: this.id,
@@ -331,6 +341,13 @@ describe('MultiRaft ready loop (fake node)', () => {
       'advance b',
     ]);
     expect(raft.passes).toBe(1);
+    expect(raft.stats()).toMatchObject({
+      passes: 1,
+      syncedCommits: 1,
+      entriesPersisted: 3,
+      entriesApplied: 3,
+      messagesSent: 3,
+    });
   });
 
   it('rejects a proposal the node refuses, and one whose index was applied with another term', async () => {
@@ -359,7 +376,20 @@ describe('MultiRaft ready loop (fake node)', () => {
     await expect(p).rejects.toThrow(/replaced by a leader of term 2/);
   });
 
-  it('routes incoming messages by group and ticks every group', async () => {
+  it('commits a pass that only applies entries without an fsync', async () => {
+    const { raft, add, nodes, log, sms } = setup();
+    add('a');
+    await pass();
+    log.length = 0;
+    nodes.get('a')!.learnCommit([{ index: 1, term: 1, type: EntryType.Normal, data: bytes('x') }]);
+    raft.tick();
+    await pass();
+    expect(log).toEqual(['begin nosync', 'hardState a 1', 'apply a 1', 'commit', 'advance a']);
+    expect(sms.get('a')!.applied.map((e) => e.index)).toEqual([1]);
+    expect(raft.stats().unsyncedCommits).toBe(1);
+  });
+
+  it('routes incoming messages by group; ticks and unreachable reports reach every group', async () => {
     const { raft, add, nodes, unknown, ticker, deliver } = setup();
     add('a');
     add('b');
@@ -372,6 +402,9 @@ describe('MultiRaft ready loop (fake node)', () => {
     ticker.tick(3);
     expect(nodes.get('a')!.ticks).toBe(3);
     expect(nodes.get('b')!.ticks).toBe(3);
+    raft.reportUnreachable('n3');
+    expect(nodes.get('a')!.unreachable).toEqual(['n3']);
+    expect(nodes.get('b')!.unreachable).toEqual(['n3']);
     raft.close();
     ticker.tick();
     expect(nodes.get('a')!.ticks).toBe(3);
@@ -400,8 +433,9 @@ describe('MultiRaft ready loop (fake node)', () => {
     await pass();
     off();
     expect(seen).toEqual([['a', { role: Role.Follower, leader: 'n2', term: 2 }]]);
-    // Nothing in that Ready had to be durable before sending: the pass committed without an fsync.
-    expect(log).toContain('begin nosync');
+    // Nothing in that Ready had to be written at all: no transaction.
+    expect(log.filter((l) => l.startsWith('begin'))).toEqual([]);
+    expect(raft.stats().syncedCommits + raft.stats().unsyncedCommits).toBe(0);
   });
 
   it('installs a leader snapshot in the transaction and fails proposals it swallowed as outcome unknown', async () => {
@@ -457,6 +491,21 @@ describe('MultiRaft ready loop (fake node)', () => {
     expect(sent).toEqual([]);
     expect(fatal).toHaveLength(1);
     await expect(raft.propose('a', bytes('y'))).rejects.toBeInstanceOf(GroupStoppedError);
+  });
+
+  it('a listener may purge a group in the middle of a pass', async () => {
+    const { raft, add, nodes, fatal, storage } = setup({ snapshotEntries: 1 });
+    add('a');
+    add('b');
+    raft.onSoftState((group) => {
+      if (group === 'a') raft.removeGroup('b', { purge: true });
+    });
+    nodes.get('a')!.loseLeadership();
+    // Applied in the pass that removes the group: the proposal still resolves (it did commit).
+    await expect(raft.propose('b', bytes('x'))).resolves.toMatchObject({ index: 1 });
+    await pass();
+    expect(fatal).toEqual([]);
+    expect(storage.groups()).toEqual(['a']);
   });
 
   it('removeGroup fails waiting proposals; purge deletes the storage', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../src/errors.js';
-import { Role } from '../src/types.js';
-import { enc, Net } from './core-harness.js';
+import { EntryType, MessageType, Role } from '../src/types.js';
+import { enc, Net, Solo } from './core-harness.js';
 
 describe('RaftNode basics', () => {
   it('bootstraps a group: entry 1 holds the initial voters and is committed', () => {
@@ -60,5 +60,20 @@ describe('RaftNode basics', () => {
     net.node('a').propose(enc('y'));
     net.settle();
     expect(net.data('b')).toEqual(['x', 'y']);
+  });
+
+  it('a follower takes an App of 200 000 entries (no argument-count limits)', () => {
+    const s = new Solo('b', { term: 1 });
+    const data = new Uint8Array(0);
+    const entries = Array.from({ length: 200_000 }, (_, i) => ({
+      index: i + 1,
+      term: 1,
+      type: EntryType.Normal,
+      data,
+    }));
+    s.step({ type: MessageType.App, from: 'a', term: 1, index: 0, logTerm: 0, entries, commit: 200_000 });
+    const rd = s.ready();
+    expect(rd.entries).toHaveLength(200_000);
+    expect(rd.messages[0]).toMatchObject({ type: MessageType.AppResp, index: 200_000 });
   });
 });

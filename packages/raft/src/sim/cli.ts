@@ -44,7 +44,19 @@ function main(): number {
 
 function runSeeds(seeds: number, start: number, chaosMs: number, verbose: boolean): number {
   const began = Date.now();
-  const totals = { steps: 0, commits: 0, acked: 0, elections: 0, crashes: 0, snapshots: 0, confChanges: 0, reads: 0, messages: 0 };
+  const totals = {
+    steps: 0,
+    commits: 0,
+    acked: 0,
+    elections: 0,
+    crashes: 0,
+    snapshots: 0,
+    confChanges: 0,
+    leaderRemovals: 0,
+    transfers: 0,
+    reads: 0,
+    messages: 0,
+  };
   const failed: SeedResult[] = [];
   const progress = new Progress(seeds);
   for (let k = 0; k < seeds; k++) {
@@ -63,6 +75,8 @@ function runSeeds(seeds: number, start: number, chaosMs: number, verbose: boolea
     totals.crashes += s.crashes;
     totals.snapshots += s.snapshotsTaken + s.snapshotsInstalled;
     totals.confChanges += s.confChangesApplied;
+    totals.leaderRemovals += s.leaderRemovals;
+    totals.transfers += s.transfers;
     totals.reads += s.readsServed;
     totals.messages += s.messages;
     if (result.violation) {
@@ -77,7 +91,8 @@ function runSeeds(seeds: number, start: number, chaosMs: number, verbose: boolea
   console.log(
     `seeds: ${seeds} violations: ${failed.length} steps: ${totals.steps} commits: ${totals.commits} acked: ${totals.acked} ` +
       `elections: ${totals.elections} crashes: ${totals.crashes} snapshots: ${totals.snapshots} conf-changes: ${totals.confChanges} ` +
-      `reads: ${totals.reads} messages: ${totals.messages} time: ${secs}s` +
+      `leader-removals: ${totals.leaderRemovals} transfers: ${totals.transfers} reads: ${totals.reads} messages: ${totals.messages} ` +
+      `time: ${secs}s` +
       (failed.length > 0 ? ` failed-seeds: ${failed.map((f) => f.seed).join(',')}` : ''),
   );
   return failed.length > 0 ? 1 : 0;

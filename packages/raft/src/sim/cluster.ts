@@ -71,6 +71,8 @@ export interface SimStats {
   snapshotsInstalled: number;
   confChangesProposed: number;
   confChangesApplied: number;
+  /** Removals of the leader by itself that got proposed (it must step down once they commit). */
+  leaderRemovals: number;
   transfers: number;
 }
 
@@ -104,6 +106,7 @@ export class SimCluster {
     snapshotsInstalled: 0,
     confChangesProposed: 0,
     confChangesApplied: 0,
+    leaderRemovals: 0,
     transfers: 0,
   };
   now = 0;
@@ -278,8 +281,9 @@ export class SimCluster {
   }
 
   /**
-   * When a leader advances its commit index, the entry there must be durable on a majority of the
-   * voters of its configuration (both halves of a joint one): replicas count only once persisted.
+   * When a leader advances its commit index, the entry there must be of its own term, and durable on a
+   * majority of the voters of its configuration (both halves of a joint one): replicas count only once
+   * persisted.
    */
   #checkLeaderCommit(n: SimNode): void {
     const raft = n.raft;
@@ -296,6 +300,10 @@ export class SimCluster {
     const c = st.commit;
     if (c < n.group.firstIndex() - 1) return;
     const term = n.group.term(c);
+    if (term !== st.term) {
+      // Figure 8 / section 5.4.2: only entries of the leader's own term are committed by counting replicas.
+      this.checker.fail('current-term commit', `${n.id} (term ${st.term}) advanced its commit to ${c}, an entry of term ${term}`);
+    }
     const conf = raft.confState();
     for (const voters of [conf.voters, conf.votersOutgoing]) {
       if (voters.length === 0) continue;
@@ -631,6 +639,7 @@ export class SimCluster {
       const { index, term } = n.raft.proposeConfChange(change);
       this.#confProposals.set(`${index}/${term}`, change);
       this.stats.confChangesProposed++;
+      if (change.type === ConfChangeType.RemoveNode && change.node === id) this.stats.leaderRemovals++;
       this.trace.add(this.now, `${id} conf ${ConfChangeType[change.type]} ${change.node} -> ${index}/${term}`);
       this.#pump(n);
       return { ok: true, index, term, value: '' };

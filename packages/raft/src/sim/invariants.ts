@@ -23,7 +23,11 @@ interface CommittedEntry {
   readonly hash: number;
   /** The client value, for normal entries that carry one. */
   readonly value: string | undefined;
-  /** Lowest term in which some node was seen applying it: an upper bound of the term it was committed in. */
+  /**
+   * Lowest term in which some node was seen applying it: an upper bound of the term it was committed in.
+   * The leader of that term (it committed the entry, or got it from an earlier one) and of every later
+   * term must hold it.
+   */
   commitTerm: number;
 }
 
@@ -89,7 +93,7 @@ export class InvariantChecker {
     this.elections++;
     for (let i = 1; i < this.#committed.length; i++) {
       const c = this.#committed[i];
-      if (c !== undefined && c.commitTerm < view.term) this.#requireHas(view, i, c, 'new leader');
+      if (c !== undefined && c.commitTerm <= view.term) this.#requireHas(view, i, c, 'new leader');
     }
   }
 
@@ -185,7 +189,7 @@ export class InvariantChecker {
       this.#committed[entry.index] = c;
       if (entry.index > this.maxCommitted) this.maxCommitted = entry.index;
       if (value !== undefined) this.#committedValues.push({ index: entry.index, value });
-      for (const l of leaders) if (l.term > c.commitTerm) this.#requireHas(l, entry.index, c, 'leader');
+      for (const l of leaders) if (l.term >= c.commitTerm) this.#requireHas(l, entry.index, c, 'leader');
       return;
     }
     if (known.term !== entry.term || known.hash !== hash) {

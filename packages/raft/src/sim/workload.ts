@@ -11,8 +11,13 @@ export interface WorkloadOptions {
   /** Mean ms between client operations and between faults. */
   readonly clientEveryMs: number;
   readonly faultEveryMs: number;
-  /** Whether lease reads may be issued (only safe with check-quorum). */
+  /** Whether some reads ask for a lease (the core must honour it only with Check-Quorum). */
   readonly leaseReads: boolean;
+  /**
+   * Figure 8 mode: most faults crash the leader a few ms after it appended a proposal, so leaders of
+   * successive terms leave conflicting uncommitted tails on different minorities.
+   */
+  readonly leaderChurn?: boolean;
 }
 
 /**
@@ -91,7 +96,10 @@ export class Workload {
     if (r < 0.6) {
       c.propose(target, this.#rng.chance(0.1) ? this.#rng.between(1, 300) : 0);
     } else if (r < 0.75) {
-      c.read(target, this.#o.leaseReads && this.#rng.chance(0.3));
+      // Any node that believes it leads, deposed ones included: they are where stale reads would come from.
+      const leaders = c.leaders();
+      const reader = leaders.length > 0 && this.#rng.chance(0.7) ? this.#rng.pick(leaders).id : target;
+      c.read(reader, this.#o.leaseReads && this.#rng.chance(0.3));
     } else if (r < 0.81) {
       const live = c.liveNodes();
       if (live.length > 0) c.takeSnapshot(this.#rng.pick(live).id, this.#rng.pick([0, 0, 2, 10]));
@@ -141,6 +149,15 @@ export class Workload {
     const rng = this.#rng;
     const members = c.members().map((n) => n.id);
     const r = rng.next();
+    if (this.#o.leaderChurn === true && r < 0.6) {
+      const leader = c.leader();
+      if (!leader) return;
+      const id = leader.id;
+      c.propose(id);
+      c.schedule(rng.between(0, 4), `crash leader ${id}`, () => c.crash(id));
+      c.schedule(rng.between(20, 300), `restart ${id}`, () => c.restart(id));
+      return;
+    }
     if (r < 0.3) {
       // Crash a node (the leader half of the time), restart it later.
       const leader = c.leader();
