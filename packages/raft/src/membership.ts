@@ -1,6 +1,8 @@
+import { decodeConfChangeEntry, encodeConfChangeEntry } from './codec.js';
 import { ConfChangeRejectedError } from './errors.js';
-import type { ConfChange, ConfState, NodeId } from './types.js';
-import { ConfChangeType } from './types.js';
+import type { RaftLog } from './raft-log.js';
+import type { ConfChange, ConfState, Entry, NodeId } from './types.js';
+import { ConfChangeType, EntryType } from './types.js';
 
 /**
  * Membership: applying one single-server change to a configuration, and the history of configurations
@@ -96,6 +98,32 @@ export class ConfHistory {
     this.#items.push({ index, conf });
   }
 
+  /**
+   * Entries were written to the log (replacing any from written[0].index on): their ConfChange entries
+   * take effect now. Returns true when the configuration in force changed.
+   */
+  record(written: readonly Entry[]): boolean {
+    if (written.length === 0) return false;
+    const before = this.#last;
+    this.truncateFrom(written[0].index);
+    for (const e of written)
+      if (e.type === EntryType.ConfChange) this.push(e.index, decodeConfChangeEntry(e.data).conf);
+    return this.#last !== before;
+  }
+
+  /** Rebuilds the history of a restarted node: the snapshot's configuration, then the log's ConfChange entries. */
+  static fromLog(log: RaftLog, baseIndex: number, baseConf: ConfState): ConfHistory {
+    const history = new ConfHistory(baseIndex, baseConf);
+    const last = log.lastIndex();
+    for (let lo = baseIndex + 1; lo <= last;) {
+      const batch = log.entries(lo, last + 1, 8 << 20);
+      if (!batch || batch.length === 0) break;
+      history.record(batch);
+      lo += batch.length;
+    }
+    return history;
+  }
+
   /** The log was truncated: entries at `index` and after are gone, and so are their configurations. */
   truncateFrom(index: number): void {
     while (this.#items.length > 1 && this.#last.index >= index) this.#items.pop();
@@ -116,4 +144,10 @@ export class ConfHistory {
   get #last(): { index: number; conf: ConfState } {
     return this.#items[this.#items.length - 1];
   }
+}
+
+/** Entry 1 of a new group (as etcd bootstraps): a ConfChange entry holding the initial voters. */
+export function bootstrapEntry(peers: readonly NodeId[]): Entry {
+  const conf = makeConf(peers);
+  return { index: 1, term: 1, type: EntryType.ConfChange, data: encodeConfChangeEntry({ conf }) };
 }

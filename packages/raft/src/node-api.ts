@@ -40,7 +40,8 @@ export interface RaftNodeApi {
   /** Acknowledges that a Ready was fully processed (persisted, sent, applied). */
   advance(ready: Ready): void;
   /**
-   * The metadata a snapshot of the application state at `index` (firstIndex-1 <= index <= applied)
+   * The metadata a snapshot of the application state at `index` (firstIndex-1 <= index <= the last
+   * entry handed out for applying, so it may be called while applying a Ready)
    * must carry: that entry's term and the membership in force there. (Added with the Raft core.)
    *   const snap = { meta: node.snapshotMeta(applied), data: app.serialize() };
    *   storage.createSnapshot(snap, retain); node.snapshotTaken(snap);
@@ -64,7 +65,18 @@ export interface RaftStatus {
   readonly applied: number;
   readonly lastIndex: number;
   readonly soft: SoftState;
-  readonly progress: Readonly<Record<NodeId, { match: number; next: number; state: 'probe' | 'replicate' | 'snapshot'; recentActive: boolean; learner?: boolean }>>;
+  readonly progress: Readonly<
+    Record<
+      NodeId,
+      {
+        match: number;
+        next: number;
+        state: 'probe' | 'replicate' | 'snapshot';
+        recentActive: boolean;
+        learner?: boolean;
+      }
+    >
+  >;
   /** Added with the Raft core. */
   readonly conf?: ConfState;
   /** The node a pending leadership transfer goes to, "" when none. Added with the Raft core. */

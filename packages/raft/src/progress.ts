@@ -1,3 +1,4 @@
+import { SnapshotSender } from './snapshot-transfer.js';
 import type { Snapshot } from './types.js';
 
 /**
@@ -66,19 +67,6 @@ export class Inflights {
   }
 }
 
-/** An InstallSnapshot transfer in progress: the snapshot captured when it began and the chunk window. */
-export interface SnapshotTransfer {
-  readonly snapshot: Snapshot;
-  /** Next byte offset to send. */
-  sent: number;
-  /** Every byte before this offset was acknowledged. */
-  acked: number;
-  /** True once the chunk with `done` went out (until a rewind). */
-  sentAll: boolean;
-  /** Tick of the last acknowledgement (or of the start), to detect a stalled transfer. */
-  lastProgressTick: number;
-}
-
 export class Progress {
   match = 0;
   next: number;
@@ -87,8 +75,8 @@ export class Progress {
   probeSent = false;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
-  /** Tick at which we last heard from it (lease reads). */
-  lastHeardTick = -Infinity;
+  /** Leader tick at which the latest heartbeat it answered was sent (lease reads). */
+  leaseTick = -Infinity;
   /** Commit index last told to it, to know whether an empty App is worth sending. */
   sentCommit = 0;
   /**
@@ -98,7 +86,8 @@ export class Progress {
   emptyDue = false;
   learner: boolean;
   readonly inflights: Inflights;
-  transfer: SnapshotTransfer | undefined;
+  /** Snapshot state: the InstallSnapshot stream in progress. */
+  snapshot: SnapshotSender | undefined;
 
   constructor(next: number, learner: boolean, maxInflightMsgs: number, maxInflightBytes: number) {
     this.next = next;
@@ -109,13 +98,11 @@ export class Progress {
   becomeProbe(): void {
     // After a snapshot, continue right after it; otherwise from just past what we know matches.
     const next =
-      this.state === 'snapshot' && this.transfer
-        ? Math.max(this.match + 1, this.transfer.snapshot.meta.index + 1)
-        : this.match + 1;
+      this.state === 'snapshot' && this.snapshot ? Math.max(this.match + 1, this.snapshot.index + 1) : this.match + 1;
     this.state = 'probe';
     this.next = next;
     this.probeSent = false;
-    this.transfer = undefined;
+    this.snapshot = undefined;
     this.inflights.reset();
   }
 
@@ -123,7 +110,7 @@ export class Progress {
     this.state = 'replicate';
     this.next = this.match + 1;
     this.probeSent = false;
-    this.transfer = undefined;
+    this.snapshot = undefined;
     this.inflights.reset();
   }
 
@@ -131,7 +118,7 @@ export class Progress {
     this.state = 'snapshot';
     this.probeSent = false;
     this.inflights.reset();
-    this.transfer = { snapshot, sent: 0, acked: 0, sentAll: false, lastProgressTick: tick };
+    this.snapshot = new SnapshotSender(snapshot, tick);
   }
 
   /** True when nothing more should be sent now. */

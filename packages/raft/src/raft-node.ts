@@ -1,4 +1,4 @@
-import { decodeConfChangeEntry, encodeConfChangeEntry } from './codec.js';
+import { encodeConfChangeEntry } from './codec.js';
 import {
   ConfChangeRejectedError,
   NotLeaderError,
@@ -7,14 +7,17 @@ import {
   TransferInProgressError,
 } from './errors.js';
 import type { Logger } from './logger.js';
-import { applyConfChange, ConfHistory, isLearner, isVoter, makeConf, members } from './membership.js';
+import { applyConfChange, bootstrapEntry, ConfHistory, isVoter, members } from './membership.js';
 import type { RaftNodeApi, RaftStatus } from './node-api.js';
 import type { RaftOptions, ResolvedRaftOptions } from './options.js';
 import { withDefaults } from './options.js';
-import { Progress } from './progress.js';
+import type { Progress } from './progress.js';
 import { committedIndex, hasQuorum, voteResult } from './quorum.js';
-import { entrySize, RaftLog } from './raft-log.js';
+import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
+import { Replicator } from './replicator.js';
+import type { OutgoingMessage } from './replicator.js';
+import { SnapshotAssembler } from './snapshot-transfer.js';
 import type {
   ConfChange,
   ConfState,
@@ -33,8 +36,6 @@ import { EntryType, MessageType, Role } from './types.js';
 /** Vote/PreVote context marking a campaign started by TimeoutNow (it may break a follower's lease). */
 const TRANSFER_CONTEXT = new Uint8Array([0x74]); // "t"
 const EMPTY = new Uint8Array(0);
-
-type Outgoing = Omit<Message, 'group' | 'from' | 'term'> & { term?: number };
 
 /**
  * One member of one Raft group: a deterministic state machine in the style of etcd's raft (see
@@ -59,18 +60,16 @@ export class RaftNode implements RaftNodeApi {
   #heartbeatElapsed = 0;
   #randomizedElectionTimeout = 0;
   #votes = new Map<NodeId, boolean>();
-  #progress = new Map<NodeId, Progress>();
-  /** Followers that may have something to send; appends are batched until the next ready(). */
-  #needsAppend = new Set<NodeId>();
   #msgs: Message[] = [];
   #readStates: ReadState[] = [];
   #readOnly = new ReadOnly();
+  readonly #repl: Replicator;
   /** Reads that arrived before the leader committed an entry of its term. */
   #pendingReads: { context: Uint8Array; lease: boolean }[] = [];
   #transferee: NodeId = '';
   #uncommittedBytes = 0;
   /** InstallSnapshot chunks received so far (follower). */
-  #partialSnapshot: { meta: SnapshotMeta; chunks: Uint8Array[]; received: number } | undefined;
+  readonly #assembler = new SnapshotAssembler();
   #prevHard: HardState;
   #prevSoft: SoftState;
   #outstanding: Ready | undefined;
@@ -88,11 +87,19 @@ export class RaftNode implements RaftNodeApi {
     const applied = Math.max(o.applied ?? snapIndex, snapIndex);
     if (applied > commit) throw new RangeError(`applied ${applied} is beyond the commit index ${commit}`);
     this.#log = new RaftLog(o.storage, commit, applied);
-    this.#conf = new ConfHistory(snapIndex, snap.meta.conf);
+    this.#repl = new Replicator({
+      id: this.id,
+      group: this.group,
+      opts: o,
+      log: this.#log,
+      logger: o.logger,
+      send: (m) => this.#send(m),
+      now: () => this.#ticks,
+    });
+    this.#conf = ConfHistory.fromLog(this.#log, snapIndex, snap.meta.conf);
     this.#term = hardState.term;
     this.#vote = hardState.vote;
     this.#prevHard = hardState;
-    this.#scanConfEntries(snapIndex + 1);
     if (o.storage.lastIndex() === 0 && snapIndex === 0 && hardState.term === 0 && o.peers.length > 0)
       this.#bootstrap(o.peers);
     this.#becomeFollower(this.#term, '');
@@ -131,10 +138,7 @@ export class RaftNode implements RaftNodeApi {
     }
     const conf = applyConfChange(this.#conf.current, change);
     const result = this.#appendEntry(EntryType.ConfChange, encodeConfChangeEntry({ change, conf }));
-    this.#logger.info(
-      { group: this.group, node: this.id, change, index: result.index },
-      'raft: membership change proposed',
-    );
+    this.#say('info', 'conf change proposed', { change, index: result.index });
     return result;
   }
 
@@ -156,17 +160,17 @@ export class RaftNode implements RaftNodeApi {
     if (this.#transferee === to) return;
     this.#transferee = to;
     this.#electionElapsed = 0;
-    this.#logger.info({ group: this.group, node: this.id, to }, 'raft: leadership transfer started');
-    const pr = this.#progress.get(to)!;
+    this.#say('info', 'leadership transfer started', { to });
+    const pr = this.#repl.progress.get(to)!;
     if (pr.match === this.#log.lastIndex()) this.#send({ type: MessageType.TimeoutNow, to });
-    else this.#needsAppend.add(to);
+    else this.#repl.mark(to);
   }
 
   reportUnreachable(to: NodeId): void {
-    const pr = this.#role === Role.Leader ? this.#progress.get(to) : undefined;
+    const pr = this.#role === Role.Leader ? this.#repl.progress.get(to) : undefined;
     if (!pr || to === this.id) return;
     if (pr.state === 'replicate') pr.becomeProbe();
-    else if (pr.state === 'snapshot' && pr.transfer) this.#rewindTransfer(pr);
+    else pr.snapshot?.rewind(this.#ticks);
   }
 
   step(m: Message): void {
@@ -279,8 +283,9 @@ export class RaftNode implements RaftNodeApi {
   }
 
   snapshotMeta(index: number): SnapshotMeta {
-    if (index > this.#log.applied)
-      throw new RangeError(`cannot snapshot at ${index}: only ${this.#log.applied} is applied`);
+    // Entries handed out in a Ready count as applied: the application snapshots while applying them.
+    const applying = this.#log.applying;
+    if (index > applying) throw new RangeError(`cannot snapshot at ${index}: only ${applying} is applied`);
     const term = this.#log.term(index);
     if (term === undefined) throw new RangeError(`cannot snapshot at ${index}: compacted`);
     return { index, term, conf: this.#conf.at(index) };
@@ -301,7 +306,7 @@ export class RaftNode implements RaftNodeApi {
   status(): RaftStatus {
     const progress: Record<NodeId, RaftStatus['progress'][NodeId]> = {};
     if (this.#role === Role.Leader) {
-      for (const [id, pr] of this.#progress) {
+      for (const [id, pr] of this.#repl.progress) {
         progress[id] = {
           match: pr.match,
           next: pr.next,
@@ -330,7 +335,7 @@ export class RaftNode implements RaftNodeApi {
     if (term !== this.#term) {
       this.#term = term;
       this.#vote = '';
-      this.#partialSnapshot = undefined;
+      this.#assembler.reset();
     }
     this.#leader = '';
     this.#electionElapsed = 0;
@@ -338,8 +343,7 @@ export class RaftNode implements RaftNodeApi {
     this.#randomizedElectionTimeout =
       this.#opts.electionTick + Math.floor(this.#opts.random() * this.#opts.electionTick);
     this.#votes.clear();
-    this.#progress.clear();
-    this.#needsAppend.clear();
+    this.#repl.reset();
     this.#transferee = '';
     this.#readOnly.reset();
     this.#pendingReads = [];
@@ -351,7 +355,7 @@ export class RaftNode implements RaftNodeApi {
     this.#reset(term);
     this.#role = Role.Follower;
     this.#leader = leader;
-    if (wasLeader) this.#logger.info({ group: this.group, node: this.id, term }, 'raft: stepped down');
+    if (wasLeader) this.#say('info', 'stepped down');
   }
 
   #becomePreCandidate(): void {
@@ -372,36 +376,17 @@ export class RaftNode implements RaftNodeApi {
     this.#role = Role.Leader;
     this.#leader = this.id;
     this.#syncProgress();
-    this.#logger.info({ group: this.group, node: this.id, term: this.#term }, 'raft: became leader');
+    this.#say('info', 'became leader');
     // The no-op: committing it commits every earlier entry and lets reads and conf changes proceed.
     this.#appendEntry(EntryType.Normal, EMPTY);
   }
 
-  /** Creates/drops progress so there is one per member of the current configuration. */
+  /** Progress for the current members, and for those an uncommitted change removes (see Replicator.sync). */
   #syncProgress(): void {
     const conf = this.#conf.current;
-    const wanted = new Set(members(conf));
-    for (const id of [...this.#progress.keys()]) if (!wanted.has(id)) this.#progress.delete(id);
-    for (const id of wanted) {
-      const learner = isLearner(conf, id);
-      const pr = this.#progress.get(id);
-      if (pr) {
-        pr.learner = learner;
-        continue;
-      }
-      const next = new Progress(
-        this.#log.lastIndex() + 1,
-        learner,
-        this.#opts.maxInflightMsgs,
-        this.#opts.maxInflightBytes,
-      );
-      if (id === this.id) {
-        next.match = this.#log.lastIndex();
-        next.state = 'replicate';
-      }
-      this.#progress.set(id, next);
-      this.#needsAppend.add(id);
-    }
+    const leaving =
+      this.#conf.currentIndex > this.#log.committed ? members(this.#conf.at(this.#conf.currentIndex - 1)) : [];
+    this.#repl.sync(conf, leaving);
     if (this.#transferee && !isVoter(conf, this.#transferee)) this.#transferee = '';
   }
 
@@ -422,7 +407,7 @@ export class RaftNode implements RaftNodeApi {
   #hup(transfer: boolean): void {
     if (this.#role === Role.Leader || !this.#promotable()) return;
     this.#electionElapsed = 0;
-    this.#logger.debug({ group: this.group, node: this.id, term: this.#term, transfer }, 'raft: starting an election');
+    this.#say('debug', 'starting an election', { transfer });
     if (this.#opts.preVote && !transfer) this.#campaign(true, false);
     else this.#campaign(false, transfer);
   }
@@ -517,7 +502,12 @@ export class RaftNode implements RaftNodeApi {
         this.#electionElapsed = 0;
         this.#leader = m.from;
         this.#log.commitTo(Math.min(m.commit ?? 0, this.#log.lastIndex()));
-        this.#send({ type: MessageType.HeartbeatResp, to: m.from, ...(m.context ? { context: m.context } : {}) });
+        this.#send({
+          type: MessageType.HeartbeatResp,
+          to: m.from,
+          ...(m.index !== undefined ? { index: m.index } : {}),
+          ...(m.context ? { context: m.context } : {}),
+        });
         return;
       case MessageType.Snap:
         this.#electionElapsed = 0;
@@ -525,7 +515,7 @@ export class RaftNode implements RaftNodeApi {
         this.#handleSnapChunk(m);
         return;
       case MessageType.TimeoutNow:
-        this.#logger.info({ group: this.group, node: this.id, from: m.from }, 'raft: asked to take over leadership');
+        this.#say('info', 'asked to take over leadership', { from: m.from });
         this.#hup(true);
         return;
       default:
@@ -560,47 +550,25 @@ export class RaftNode implements RaftNodeApi {
   #handleSnapChunk(m: Message): void {
     const chunk = m.snapshot;
     if (!chunk) return;
-    const meta = chunk.meta;
-    if (meta.index <= this.#log.committed) {
-      this.#partialSnapshot = undefined;
+    if (chunk.meta.index <= this.#log.committed) {
+      // We already have everything it holds: tell the leader where we are.
+      this.#assembler.reset();
       this.#send({ type: MessageType.AppResp, to: m.from, index: this.#log.committed });
       return;
     }
-    let partial = this.#partialSnapshot;
-    if (!partial || partial.meta.index !== meta.index || partial.meta.term !== meta.term) {
-      if (chunk.offset !== 0) {
-        this.#send({ type: MessageType.SnapResp, to: m.from, index: meta.index, reject: true, chunkOffset: 0 });
-        return;
-      }
-      partial = { meta, chunks: [], received: 0 };
-      this.#partialSnapshot = partial;
-    }
-    if (chunk.offset !== partial.received) {
-      // A duplicate tells the leader how far we are; a gap asks it to resend from there.
-      const gap = chunk.offset > partial.received;
-      this.#send({
-        type: MessageType.SnapResp,
-        to: m.from,
-        index: meta.index,
-        chunkOffset: partial.received,
-        ...(gap ? { reject: true } : {}),
-      });
+    const outcome = this.#assembler.offer(chunk);
+    if (outcome.kind === 'done') {
+      this.#restore(outcome.snapshot, m.from);
       return;
     }
-    partial.chunks.push(chunk.data.slice());
-    partial.received += chunk.data.byteLength;
-    if (!chunk.done) {
-      this.#send({ type: MessageType.SnapResp, to: m.from, index: meta.index, chunkOffset: partial.received });
-      return;
-    }
-    this.#partialSnapshot = undefined;
-    const data = new Uint8Array(partial.received);
-    let at = 0;
-    for (const c of partial.chunks) {
-      data.set(c, at);
-      at += c.byteLength;
-    }
-    this.#restore({ meta, data }, m.from);
+    const reject = outcome.kind === 'reject' ? { reject: true } : {};
+    this.#send({
+      type: MessageType.SnapResp,
+      to: m.from,
+      index: chunk.meta.index,
+      chunkOffset: outcome.offset,
+      ...reject,
+    });
   }
 
   #restore(snapshot: Snapshot, from: NodeId): void {
@@ -611,7 +579,7 @@ export class RaftNode implements RaftNodeApi {
       this.#send({ type: MessageType.AppResp, to: from, index: this.#log.committed });
       return;
     }
-    this.#logger.info({ group: this.group, node: this.id, index, term }, 'raft: installing a snapshot from the leader');
+    this.#say('info', 'installing a snapshot from the leader', { index, snapshotTerm: term });
     this.#log.restore(snapshot);
     this.#conf.reset(index, snapshot.meta.conf);
     // Sent only after the Ready holding the snapshot was persisted.
@@ -627,39 +595,27 @@ export class RaftNode implements RaftNodeApi {
       this.#electionElapsed = 0;
       if (this.#opts.checkQuorum) {
         const voters = this.#conf.current.voters;
-        if (!hasQuorum(voters, (id) => id === this.id || this.#progress.get(id)?.recentActive === true)) {
-          this.#logger.warn(
-            { group: this.group, node: this.id, term: this.#term },
-            'raft: no quorum heard within an election timeout',
-          );
+        if (!this.#repl.quorumActive(voters)) {
+          this.#say('warn', 'no quorum heard within an election timeout');
           this.#becomeFollower(this.#term, '');
           return;
         }
-        for (const [id, pr] of this.#progress) pr.recentActive = id === this.id;
+        this.#repl.resetActivity();
       }
       if (this.#transferee) {
-        this.#logger.warn(
-          { group: this.group, node: this.id, to: this.#transferee },
-          'raft: leadership transfer timed out',
-        );
+        this.#say('warn', 'leadership transfer timed out', { to: this.#transferee });
         this.#transferee = '';
       }
     }
-    for (const [id, pr] of this.#progress) {
-      const t = pr.transfer;
-      if (pr.state === 'snapshot' && t && this.#ticks - t.lastProgressTick >= this.#opts.electionTick) {
-        this.#rewindTransfer(pr);
-        this.#needsAppend.add(id);
-      }
-    }
+    this.#repl.tickSnapshots(this.#opts.electionTick);
     if (this.#heartbeatElapsed >= this.#opts.heartbeatTick) {
       this.#heartbeatElapsed = 0;
-      this.#bcastHeartbeat(this.#readOnly.lastContext());
+      this.#repl.bcastHeartbeat(this.#readOnly.lastContext());
     }
   }
 
   #stepLeader(m: Message): void {
-    const pr = this.#progress.get(m.from);
+    const pr = this.#repl.progress.get(m.from);
     if (!pr || m.from === this.id) return;
     switch (m.type) {
       case MessageType.AppResp:
@@ -668,12 +624,13 @@ export class RaftNode implements RaftNodeApi {
         return;
       case MessageType.HeartbeatResp: {
         this.#heard(pr);
+        if (m.index !== undefined && m.index <= this.#ticks) pr.leaseTick = Math.max(pr.leaseTick, m.index);
         pr.probeSent = false;
         if (pr.match < this.#log.lastIndex()) {
           // Alive but behind: Apps (or their answers) may have been lost; probe with one more App.
           if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
           pr.emptyDue = true;
-          this.#needsAppend.add(m.from);
+          this.#repl.mark(m.from);
         }
         if (!m.context || m.context.length === 0) return;
         const acks = this.#readOnly.recvAck(m.from, m.context);
@@ -684,19 +641,11 @@ export class RaftNode implements RaftNodeApi {
       }
       case MessageType.SnapResp: {
         this.#heard(pr);
-        const t = pr.transfer;
-        if (pr.state !== 'snapshot' || !t || m.index !== t.snapshot.meta.index) return;
-        const offset = Math.min(m.chunkOffset ?? 0, t.snapshot.data.byteLength);
-        if (m.reject === true) {
-          t.acked = offset;
-          t.sent = offset;
-          t.sentAll = false;
-        } else {
-          t.acked = Math.max(t.acked, offset);
-          t.sent = Math.max(t.sent, t.acked);
-        }
-        t.lastProgressTick = this.#ticks;
-        this.#needsAppend.add(m.from);
+        const sender = pr.snapshot;
+        if (!sender || m.index !== sender.index) return;
+        if (m.reject === true) sender.resendFrom(m.chunkOffset ?? 0, this.#ticks);
+        else sender.ack(m.chunkOffset ?? 0, this.#ticks);
+        this.#repl.mark(m.from);
         return;
       }
       default:
@@ -706,7 +655,6 @@ export class RaftNode implements RaftNodeApi {
 
   #heard(pr: Progress): void {
     pr.recentActive = true;
-    pr.lastHeardTick = this.#ticks;
   }
 
   #handleAppResp(m: Message, pr: Progress): void {
@@ -716,7 +664,7 @@ export class RaftNode implements RaftNodeApi {
       if ((m.hintTerm ?? 0) > 0) hint = this.#log.findConflictByTerm(hint, m.hintTerm ?? 0).index;
       if (pr.maybeDecrTo(index, hint)) {
         if (pr.state === 'replicate') pr.becomeProbe();
-        this.#needsAppend.add(m.from);
+        this.#repl.mark(m.from);
       }
       return;
     }
@@ -725,16 +673,12 @@ export class RaftNode implements RaftNodeApi {
       return;
     }
     if (pr.state === 'probe') pr.becomeReplicate();
-    else if (pr.state === 'snapshot' && pr.transfer && pr.match >= pr.transfer.snapshot.meta.index)
-      pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.snapshot && pr.match >= pr.snapshot.index) pr.becomeReplicate();
     else if (pr.state === 'replicate') pr.inflights.freeLE(index);
-    this.#needsAppend.add(m.from);
+    this.#repl.mark(m.from);
     this.#maybeCommit();
     if (this.#role === Role.Leader && m.from === this.#transferee && pr.match === this.#log.lastIndex()) {
-      this.#logger.info(
-        { group: this.group, node: this.id, to: m.from },
-        'raft: transferee caught up; sending TimeoutNow',
-      );
+      this.#say('info', 'transferee caught up; sending TimeoutNow', { to: m.from });
       this.#send({ type: MessageType.TimeoutNow, to: m.from });
     }
   }
@@ -749,30 +693,32 @@ export class RaftNode implements RaftNodeApi {
     const entry: Entry = { index, term: this.#term, type, data };
     this.#log.append([entry]);
     this.#recordConfEntries([entry]);
-    const self = this.#progress.get(this.id);
-    if (self) {
-      self.match = index;
-      self.next = index + 1;
-    }
-    for (const id of this.#progress.keys()) if (id !== this.id) this.#needsAppend.add(id);
+    this.#repl.selfAppended(index);
     this.#maybeCommit();
     return { index, term: this.#term };
   }
 
   /** Advances the commit index to what a majority of voters store, if that entry is of this term. */
   #maybeCommit(): void {
-    const idx = committedIndex(this.#conf.current.voters, (id) => this.#progress.get(id)?.match ?? 0);
+    const idx = committedIndex(this.#conf.current.voters, (id) => this.#repl.progress.get(id)?.match ?? 0);
     // Figure 8: an entry of an earlier term is only committed indirectly, by one of ours after it.
     if (idx <= this.#log.committed || this.#log.term(idx) !== this.#term) return;
     this.#log.commitTo(idx);
-    for (const id of this.#progress.keys()) if (id !== this.id) this.#needsAppend.add(id);
+    this.#repl.markAll();
     if (this.#pendingReads.length > 0) {
       const reads = this.#pendingReads;
       this.#pendingReads = [];
       for (const r of reads) this.#serveRead(r.context, r.lease);
     }
-    if (!isVoter(this.#conf.current, this.id) && this.#log.committed >= this.#conf.currentIndex)
+    if (
+      this.#log.committed >= this.#conf.currentIndex &&
+      this.#repl.progress.size > members(this.#conf.current).length
+    ) {
+      this.#syncProgress(); // a removal committed: stop replicating to the removed members
+    }
+    if (!isVoter(this.#conf.current, this.id) && this.#log.committed >= this.#conf.currentIndex) {
       this.#stepDownRemoved();
+    }
   }
 
   /** The leader's own removal committed: tell everyone, hand over to the most caught-up voter, step down. */
@@ -781,17 +727,14 @@ export class RaftNode implements RaftNodeApi {
     let best: NodeId = '';
     let bestMatch = -1;
     for (const id of this.#conf.current.voters) {
-      const match = this.#progress.get(id)?.match ?? 0;
+      const match = this.#repl.progress.get(id)?.match ?? 0;
       if (match > bestMatch) {
         best = id;
         bestMatch = match;
       }
     }
     if (best && bestMatch === this.#log.lastIndex()) this.#send({ type: MessageType.TimeoutNow, to: best });
-    this.#logger.info(
-      { group: this.group, node: this.id, term: this.#term, successor: best },
-      'raft: removed from the group; stepping down',
-    );
+    this.#say('info', 'removed from the group; stepping down', { successor: best });
     this.#becomeFollower(this.#term, '');
   }
 
@@ -803,172 +746,47 @@ export class RaftNode implements RaftNodeApi {
       return;
     }
     this.#readOnly.add(index, context, this.id);
-    this.#bcastHeartbeat(context);
+    this.#repl.bcastHeartbeat(context);
   }
 
   /**
-   * Lease reads: with check-quorum, followers that heard from us within an election timeout refuse to
-   * elect anybody else; so while a quorum answered us within the last electionTick ticks no other leader
-   * can exist (assuming bounded clock drift between members).
+   * Lease reads: with check-quorum, a follower that heard from us refuses to elect anybody else for an
+   * election timeout after it received our message. A heartbeat sent at tick S and answered was received
+   * at or after S, so while a quorum answered heartbeats sent in the last electionTick - 1 ticks (one tick
+   * of margin for clock drift) no other leader can exist. Assumes members' clocks tick at about one rate.
    */
   #leaseValid(): boolean {
-    if (!this.#opts.checkQuorum) return false;
-    return hasQuorum(this.#conf.current.voters, (id) => {
-      if (id === this.id) return true;
-      const pr = this.#progress.get(id);
-      return pr !== undefined && this.#ticks - pr.lastHeardTick < this.#opts.electionTick;
-    });
+    const voters = this.#conf.current.voters;
+    return this.#opts.checkQuorum && this.#repl.quorumHeardWithin(voters, this.#opts.electionTick - 1);
   }
 
-  #bcastHeartbeat(context: Uint8Array | undefined): void {
-    for (const [to, pr] of this.#progress) {
-      if (to === this.id) continue;
-      this.#send({
-        type: MessageType.Heartbeat,
-        to,
-        commit: Math.min(pr.match, this.#log.committed),
-        ...(context ? { context } : {}),
-      });
-    }
-  }
-
-  /** Sends what every marked follower can take now: batched entries, pipelined within the limits. */
   #flushAppends(): void {
-    if (this.#role !== Role.Leader) {
-      this.#needsAppend.clear();
-      return;
-    }
-    for (const to of this.#needsAppend) {
-      let guard = 0;
-      while (this.#maybeSendAppend(to) && guard++ < 1_000_000);
-    }
-    this.#needsAppend.clear();
-  }
-
-  /** Sends one App (or snapshot chunks) to `to`; true when another App could follow right away. */
-  #maybeSendAppend(to: NodeId): boolean {
-    const pr = this.#progress.get(to);
-    if (!pr || to === this.id) return false;
-    if (pr.state === 'snapshot') {
-      this.#sendSnapshotChunks(to, pr);
-      return false;
-    }
-    if (pr.paused()) return false;
-    const lastIndex = this.#log.lastIndex();
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.#log.term(prevIndex);
-    let entries: Entry[] | undefined = [];
-    if (pr.next <= lastIndex) {
-      const budget =
-        pr.state === 'replicate'
-          ? Math.min(this.#opts.maxSizePerMsg, pr.inflights.freeBytes)
-          : this.#opts.maxSizePerMsg;
-      entries = this.#log.entries(pr.next, lastIndex + 1, budget);
-    }
-    if (prevTerm === undefined || entries === undefined) {
-      this.#startSnapshot(to, pr);
-      return false;
-    }
-    const needProbe = (pr.state === 'probe' || pr.emptyDue) && pr.match < lastIndex;
-    if (entries.length === 0 && pr.sentCommit >= this.#log.committed && !needProbe) return false;
-    pr.emptyDue = false;
-    let bytes = 0;
-    for (const e of entries) bytes += entrySize(e);
-    this.#send({
-      type: MessageType.App,
-      to,
-      index: prevIndex,
-      logTerm: prevTerm,
-      entries,
-      commit: this.#log.committed,
-    });
-    pr.sentCommit = this.#log.committed;
-    pr.sentEntries(prevIndex + entries.length, bytes, entries.length);
-    return entries.length > 0 && pr.state === 'replicate';
-  }
-
-  #startSnapshot(to: NodeId, pr: Progress): void {
-    const snapshot = this.#log.snapshot();
-    if (snapshot.meta.index === 0) {
-      this.#logger.error({ group: this.group, node: this.id, to }, 'raft: entries compacted but no snapshot to send');
-      return;
-    }
-    this.#logger.info(
-      { group: this.group, node: this.id, to, index: snapshot.meta.index, bytes: snapshot.data.byteLength },
-      'raft: sending a snapshot',
-    );
-    pr.becomeSnapshot(snapshot, this.#ticks);
-    this.#sendSnapshotChunks(to, pr);
-  }
-
-  /** Streams InstallSnapshot chunks within a window of a few chunks (bounded by the inflight limits). */
-  #sendSnapshotChunks(to: NodeId, pr: Progress): void {
-    const t = pr.transfer;
-    if (!t) return;
-    const chunkBytes = this.#opts.snapshotChunkBytes;
-    const window = Math.max(
-      chunkBytes,
-      Math.min(this.#opts.maxInflightBytes, chunkBytes * Math.min(4, this.#opts.maxInflightMsgs)),
-    );
-    const data = t.snapshot.data;
-    while (!t.sentAll && t.sent - t.acked < window) {
-      const end = Math.min(data.byteLength, t.sent + chunkBytes);
-      const done = end >= data.byteLength;
-      this.#send({
-        type: MessageType.Snap,
-        to,
-        snapshot: { meta: t.snapshot.meta, offset: t.sent, data: data.subarray(t.sent, end), done },
-      });
-      t.sent = end;
-      if (done) t.sentAll = true;
-    }
-  }
-
-  #rewindTransfer(pr: Progress): void {
-    const t = pr.transfer;
-    if (!t) return;
-    t.sent = t.acked;
-    t.sentAll = false;
-    t.lastProgressTick = this.#ticks;
+    if (this.#role === Role.Leader) this.#repl.flush();
+    else this.#repl.reset();
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  #send(m: Outgoing): void {
+  #say(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: object = {}): void {
+    this.#logger[level]({ group: this.group, node: this.id, term: this.#term, ...fields }, `raft: ${msg}`);
+  }
+
+  #send(m: OutgoingMessage): void {
     this.#msgs.push({ ...m, group: this.group, from: this.id, term: m.term ?? this.#term });
   }
 
   /** Entries just written to the log: ConfChange ones change the membership at once (on append). */
   #recordConfEntries(written: readonly Entry[]): void {
-    if (written.length === 0) return;
-    const before = this.#conf.currentIndex;
-    this.#conf.truncateFrom(written[0].index);
-    for (const e of written)
-      if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
-    if (this.#conf.currentIndex !== before && this.#role === Role.Leader) {
-      this.#syncProgress();
-    }
-  }
-
-  #scanConfEntries(from: number): void {
-    const last = this.#log.lastIndex();
-    for (let lo = from; lo <= last;) {
-      const batch = this.#log.entries(lo, last + 1, 8 << 20);
-      if (!batch || batch.length === 0) break;
-      for (const e of batch)
-        if (e.type === EntryType.ConfChange) this.#conf.push(e.index, decodeConfChangeEntry(e.data).conf);
-      lo += batch.length;
-    }
+    if (this.#conf.record(written) && this.#role === Role.Leader) this.#syncProgress();
   }
 
   #bootstrap(peers: readonly NodeId[]): void {
-    const conf = makeConf(peers);
-    const entry: Entry = { index: 1, term: 1, type: EntryType.ConfChange, data: encodeConfChangeEntry({ conf }) };
+    const entry = bootstrapEntry(peers);
     this.#log.append([entry]);
-    this.#conf.push(1, conf);
+    this.#conf.record([entry]);
     this.#term = 1;
     this.#log.commitTo(1);
-    this.#logger.info({ group: this.group, node: this.id, peers: conf.voters }, 'raft: bootstrapped a new group');
+    this.#say('info', 'bootstrapped a new group', { peers });
   }
 
   #hardState(): HardState {

@@ -53,6 +53,19 @@ export interface RaftStorage {
   groups(): GroupId[];
   /** Deletes every trace of a group (its replica was removed from this node). */
   dropGroup(group: GroupId): void;
-  transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` so that its writes, for every group, commit together. With `sync: false` (added with the
+   * driver; optional, so older implementations still fit) the commit need not be fsynced at once: it
+   * becomes durable with the next synced transaction, and a crash before that may lose it, but never a
+   * later transaction without it (commits are durable in order). The driver uses it for Readies with
+   * `mustSync: false` (only the commit index moved, and entries were applied: both are recovered from
+   * the log after a crash). Nested calls join the outer transaction and ignore the option.
+   */
+  transaction<T>(fn: () => T, options?: TransactionOptions): T;
   close(): void;
+}
+
+export interface TransactionOptions {
+  /** fsync the commit before returning. Default true. */
+  readonly sync?: boolean;
 }

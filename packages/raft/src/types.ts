@@ -121,7 +121,11 @@ export interface Message {
   readonly term: number;
   /** App: term of the entry at `index`. Vote/PreVote: term of the candidate's last entry. */
   readonly logTerm?: number;
-  /** App: index preceding `entries`. AppResp: last matched index (or rejected index). Vote: last index. */
+  /**
+   * App: index preceding `entries`. AppResp: last matched index (or rejected index). Vote: last index.
+   * Heartbeat: the leader's tick count when sending, echoed in HeartbeatResp (measures leases from the
+   * send time, not the answer's arrival). Snap/SnapResp: the snapshot's index.
+   */
   readonly index?: number;
   readonly entries?: readonly Entry[];
   readonly commit?: number;
@@ -169,6 +173,11 @@ export interface ReadState {
  *   2. send `messages` (they may depend on what step 1 made durable, so never before it);
  *   3. install `snapshot` into the state machine, then apply `committedEntries` in order;
  *   4. call `advance(ready)`.
+ *
+ * A message is justified by the durable state right after step 1 of its own Ready. The node may step
+ * more input before advance() (e.g. a newer term that truncates its log in memory); the messages of the
+ * earlier Ready stay correct, exactly as if the network had delayed them, so an invariant checker must
+ * judge a message against what its own Ready persisted, not against a later Ready's writes.
  */
 export interface Ready {
   readonly group: GroupId;

@@ -43,6 +43,22 @@ describe('MemoryStorage: unsynced writes', () => {
     expect(r.unsyncedTransactions).toBe(0);
   });
 
+  it('auto mode: a transaction run with { sync: false } waits for the next synced one', () => {
+    const s = new MemoryStorage();
+    const g = s.group('g');
+    g.append(run(1, 1, 1));
+    s.transaction(() => g.append(run(2, 3, 1)), { sync: false });
+    expect(s.unsyncedTransactions).toBe(1);
+    expect(s.crash().group('g').lastIndex()).toBe(1);
+
+    const t = new MemoryStorage();
+    const h = t.group('g');
+    t.transaction(() => h.append(run(1, 3, 1)), { sync: false });
+    t.transaction(() => h.setHardState({ term: 1, vote: '', commit: 3 }));
+    expect(t.unsyncedTransactions).toBe(0);
+    expect(t.crash().group('g').lastIndex()).toBe(3);
+  });
+
   it('crash({keepUnsynced}) keeps the oldest unsynced transactions in order', () => {
     const s = new MemoryStorage({ sync: 'manual' });
     const g = s.group('g');

@@ -13,21 +13,27 @@ let n = 0;
 const files = new Map<RaftStorage, string>();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-storageConformance('SqliteStorage', {
-  create: () => {
-    const file = join(dir, `c${n++}.db`);
-    const s = new SqliteStorage(file);
-    files.set(s, file);
-    return s;
-  },
-  restart: (s) => {
-    const file = files.get(s)!;
-    s.close();
-    const r = new SqliteStorage(file);
-    files.set(r, file);
-    return r;
-  },
-});
+for (const [label, tailCacheBytes] of [
+  ['default tail cache', undefined],
+  ['no tail cache', 0],
+  ['tiny tail cache', 100],
+] as const) {
+  storageConformance(`SqliteStorage (${label})`, {
+    create: () => {
+      const file = join(dir, `c${n++}.db`);
+      const s = new SqliteStorage(file, { tailCacheBytes });
+      files.set(s, file);
+      return s;
+    },
+    restart: (s) => {
+      const file = files.get(s)!;
+      s.close();
+      const r = new SqliteStorage(file, { tailCacheBytes });
+      files.set(r, file);
+      return r;
+    },
+  });
+}
 
 describe('SqliteStorage', () => {
   it('uses WAL and synchronous=FULL, and only raft_ tables', () => {
@@ -36,6 +42,40 @@ describe('SqliteStorage', () => {
     expect(s.database.pragma('synchronous', { simple: true })).toBe(2);
     const tables = s.database.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     expect(tables.every((t) => t.startsWith('raft_'))).toBe(true);
+    s.close();
+  });
+
+  it('commits { sync: false } transactions with synchronous=NORMAL and goes back to FULL', () => {
+    const s = new SqliteStorage(join(dir, 'relax.db'));
+    const g = s.group('g');
+    const seen: unknown[] = [];
+    s.transaction(
+      () => {
+        g.append(run(1, 2, 1));
+        seen.push(s.database.pragma('synchronous', { simple: true }));
+      },
+      { sync: false },
+    );
+    s.transaction(
+      () => {
+        // Nested inside our own transaction: the outer one decides.
+        s.transaction(() => g.append(run(3, 3, 1)), { sync: false });
+        seen.push(s.database.pragma('synchronous', { simple: true }));
+      },
+      { sync: true },
+    );
+    expect(seen).toEqual([1, 2]); // NORMAL, then FULL
+    expect(s.database.pragma('synchronous', { simple: true })).toBe(2);
+    expect(() =>
+      s.transaction(
+        () => {
+          throw new Error('x');
+        },
+        { sync: false },
+      ),
+    ).toThrow('x');
+    expect(s.database.pragma('synchronous', { simple: true })).toBe(2);
+    expect(g.lastIndex()).toBe(3);
     s.close();
   });
 
@@ -83,7 +123,9 @@ describe('SqliteStorage', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const random = mulberry32(seed);
       const file = join(dir, `diff${seed}.db`);
-      let sql: RaftStorage = new SqliteStorage(file, { synchronous: 'off' });
+      // Seeds alternate between no cache, a cache of a few entries and the default (everything cached).
+      const sqlOptions = { synchronous: 'off' as const, tailCacheBytes: [0, 150, undefined][seed % 3] };
+      let sql: RaftStorage = new SqliteStorage(file, sqlOptions);
       let mem: RaftStorage = new MemoryStorage();
       const groupNames = ['a', 'b'];
       let term = 1;
@@ -133,7 +175,7 @@ describe('SqliteStorage', () => {
           ];
         } else if (op < 0.72) {
           sql.close();
-          sql = new SqliteStorage(file, { synchronous: 'off' });
+          sql = new SqliteStorage(file, sqlOptions);
           mem = (mem as MemoryStorage).crash();
           results = [];
         } else {

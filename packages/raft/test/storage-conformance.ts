@@ -333,6 +333,17 @@ export function storageConformance(name: string, harness: StorageHarness): void 
       expect(a2.lastIndex()).toBe(10);
     });
 
+    it('an unsynced transaction is visible at once and durable with the next synced one', () => {
+      const s = create();
+      const g = s.group('g');
+      s.transaction(() => g.append(run(1, 3, 1)), { sync: false });
+      expect(g.lastIndex()).toBe(3);
+      s.transaction(() => g.setHardState({ term: 1, vote: '', commit: 3 }));
+      const r = restart(s).group('g');
+      expect(r.lastIndex()).toBe(3);
+      expect(r.initialState().hardState.commit).toBe(3);
+    });
+
     it('fails loudly once closed', () => {
       const s = create();
       const g = s.group('g');

@@ -12,13 +12,8 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   data: new Uint8Array(0),
 });
 
-/**
- * The size an entry counts for in `entries(lo, hi, maxBytes)`: its payload plus a fixed 16 bytes for
- * index, term and type, the same measure the core uses for message and in-flight limits.
- */
-export function entrySize(entry: Entry): number {
-  return entry.data.byteLength + 16;
-}
+/** The size an entry counts for in `entries(lo, hi, maxBytes)`: the core's measure (payload + fixed overhead). */
+export { entrySize } from '../raft-log.js';
 
 /**
  * Where a log stands: entries (compactIndex, lastIndex] are stored, and the term of compactIndex (the

@@ -5,7 +5,8 @@
  * - Every write (inside `transaction()`, or a lone write, which is its own transaction) changes the *live*
  *   state at once: reads see it, as a process reads back what it wrote before fsync.
  * - A transaction becomes *durable* only when it is synced. With `sync: 'auto'` (the default) that happens
- *   when the outermost transaction returns, like SQLite with synchronous=FULL. With `sync: 'manual'` the
+ *   when the outermost transaction returns, like SQLite with synchronous=FULL, unless it was run with
+ *   `transaction(fn, { sync: false })`: then it waits for the next synced one. With `sync: 'manual'` every
  *   committed transaction waits in an unsynced queue until `sync()` is called, so a simulator can split
  *   "written" from "synced" and crash in between.
  * - `crash()` kills the process: this instance closes and a new MemoryStorage is returned holding only the
@@ -17,7 +18,7 @@
  * Entries and snapshots are stored by reference: callers must not mutate an Entry's data after handing it
  * over (the core never does).
  */
-import type { GroupStorage, RaftStorage } from '../storage.js';
+import type { GroupStorage, RaftStorage, TransactionOptions } from '../storage.js';
 import type { ConfState, Entry, GroupId, HardState, Snapshot } from '../types.js';
 import { StorageClosedError } from './errors.js';
 import {
@@ -176,14 +177,14 @@ export class MemoryStorage implements RaftStorage {
     this.#handles.delete(group);
   }
 
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, options: TransactionOptions = {}): T {
     this.#checkOpen();
     const outer = this.#current === null;
     if (outer) this.#current = [];
     const mark = this.#current!.length;
     try {
       const result = fn();
-      if (outer) this.#commit();
+      if (outer) this.#commit(options.sync ?? true);
       return result;
     } catch (error) {
       if (!this.#closed) this.#rollback(mark, outer);
@@ -239,19 +240,16 @@ export class MemoryStorage implements RaftStorage {
       this.#current.push(op);
     } else {
       this.#current = [op];
-      this.#commit();
+      this.#commit(true);
     }
   }
 
-  #commit(): void {
+  /** Queues the open transaction's writes; in 'auto' mode a synced commit makes everything durable. */
+  #commit(sync: boolean): void {
     const ops = this.#current!;
     this.#current = null;
-    if (ops.length === 0) return;
-    if (this.#syncMode === 'auto') {
-      for (const op of ops) applyOp(this.#durable, op);
-    } else {
-      this.#unsynced.push(ops);
-    }
+    if (ops.length > 0) this.#unsynced.push(ops);
+    if (sync && this.#syncMode === 'auto') this.sync();
   }
 
   /** Rebuilds the live state without the writes made since `mark` in the open transaction. */

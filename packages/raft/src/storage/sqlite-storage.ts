@@ -16,7 +16,7 @@
  * reloaded once that transaction ends (committed or not), so the cache never drifts from the file.
  */
 import Database from 'better-sqlite3';
-import type { GroupStorage, RaftStorage } from '../storage.js';
+import type { GroupStorage, RaftStorage, TransactionOptions } from '../storage.js';
 import type { ConfState, Entry, EntryType, GroupId, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { StorageClosedError } from './errors.js';
 import {
@@ -36,7 +36,15 @@ export interface SqliteStorageOptions {
    * makes an acknowledged entry survive power loss. Lower it only in tests and benchmarks.
    */
   readonly synchronous?: 'full' | 'normal' | 'off';
+  /**
+   * Bytes (counted with entrySize) of each group's most recent entries kept in memory, so the reads
+   * that follow an append (applying committed entries, sending them to followers) do not go back to
+   * SQLite. Default 1 MiB per group; 0 disables.
+   */
+  readonly tailCacheBytes?: number;
 }
+
+export const DEFAULT_TAIL_CACHE_BYTES = 1 << 20;
 
 const SCHEMA_VERSION = '1';
 /** Rows per multi-row INSERT when appending (SQLite's default limit is 32766 bound parameters). */
@@ -81,6 +89,38 @@ interface GroupMeta {
   lastTerm: number;
   snapshotMeta: SnapshotMeta;
   dropped: boolean;
+  /** The newest entries, contiguous and ending at lastIndex (or empty); tailBytes is their entrySize sum. */
+  tail: Entry[];
+  tailBytes: number;
+}
+
+/** Drops cached entries at or after `index` (a truncation). */
+function cutTailFrom(m: GroupMeta, index: number): void {
+  if (m.tail.length === 0 || index > m.tail[m.tail.length - 1].index) return;
+  for (const e of m.tail.splice(Math.max(0, index - m.tail[0].index))) m.tailBytes -= entrySize(e);
+}
+
+/** Drops cached entries up to and including `index` (a compaction). */
+function cutTailTo(m: GroupMeta, index: number): void {
+  if (m.tail.length === 0 || m.tail[0].index > index) return;
+  for (const e of m.tail.splice(0, index - m.tail[0].index + 1)) m.tailBytes -= entrySize(e);
+}
+
+/** Appends entries[from..] to the cache (already cut at their first index) and trims it to `cap` bytes. */
+function extendTail(m: GroupMeta, entries: readonly Entry[], from: number, cap: number): void {
+  if (cap === 0) return;
+  if (m.tail.length > 0 && m.tail[m.tail.length - 1].index !== entries[from].index - 1) {
+    m.tail = [];
+    m.tailBytes = 0;
+  }
+  for (let i = from; i < entries.length; i++) {
+    m.tail.push(entries[i]);
+    m.tailBytes += entrySize(entries[i]);
+  }
+  let drop = 0;
+  let bytes = m.tailBytes;
+  while (bytes > cap && drop < m.tail.length) bytes -= entrySize(m.tail[drop++]);
+  if (drop > 0) cutTailTo(m, m.tail[drop - 1].index);
 }
 
 type Row = [number, number, EntryType, Uint8Array];
@@ -150,6 +190,8 @@ export class SqliteStorage implements RaftStorage {
   readonly #touched = new Set<GroupMeta>();
   /** Groups written inside a caller's transaction, reloaded once it is over. */
   readonly #unverified = new Set<GroupMeta>();
+  readonly #synchronous: 'full' | 'normal' | 'off';
+  readonly #tailCap: number;
   #depth = 0;
   #closed = false;
 
@@ -163,7 +205,9 @@ export class SqliteStorage implements RaftStorage {
       ) {
         throw new Error('raft storage needs a WAL journal (an in-memory database cannot have one)');
       }
-      this.#db.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
+      this.#synchronous = options.synchronous ?? 'full';
+      this.#tailCap = options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES;
+      this.#db.pragma(`synchronous = ${this.#synchronous.toUpperCase()}`);
       this.#db.exec(SCHEMA);
       this.#db.prepare("INSERT OR IGNORE INTO raft_meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       const version = this.#db
@@ -199,6 +243,7 @@ export class SqliteStorage implements RaftStorage {
       this.#stmt,
       (fn) => this.transaction(fn),
       (m) => this.#touch(m),
+      this.#tailCap,
     );
     this.#handles.set(group, handle);
     return handle;
@@ -224,9 +269,13 @@ export class SqliteStorage implements RaftStorage {
     this.#handles.delete(group);
   }
 
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, options: TransactionOptions = {}): T {
     this.#check();
     const foreign = this.#depth === 0 && this.#db.inTransaction;
+    // An unsynced commit: NORMAL in WAL mode appends the commit to the WAL without fsync; the next FULL
+    // commit's fsync covers it, and WAL recovery keeps commits in order.
+    const relax = options.sync === false && this.#depth === 0 && !foreign && this.#synchronous === 'full';
+    if (relax) this.#db.pragma('synchronous = NORMAL');
     this.#depth++;
     try {
       return this.#txn.immediate(fn) as T;
@@ -235,6 +284,7 @@ export class SqliteStorage implements RaftStorage {
       this.#reload(this.#touched);
       throw error;
     } finally {
+      if (relax) this.#db.pragma('synchronous = FULL');
       this.#depth--;
       if (this.#depth === 0) {
         if (foreign) for (const meta of this.#touched) this.#unverified.add(meta);
@@ -301,6 +351,8 @@ export class SqliteStorage implements RaftStorage {
         ? { index: snap.idx, term: snap.term, conf: JSON.parse(snap.conf) as ConfState }
         : EMPTY_SNAPSHOT.meta,
       dropped: false,
+      tail: [],
+      tailBytes: 0,
     };
   }
 }
@@ -311,6 +363,7 @@ class SqliteGroupStorage implements GroupStorage {
   readonly #stmt: Statements;
   readonly #transaction: <T>(fn: () => T) => T;
   readonly #touch: (meta: GroupMeta) => void;
+  readonly #tailCap: number;
 
   constructor(
     group: GroupId,
@@ -318,12 +371,14 @@ class SqliteGroupStorage implements GroupStorage {
     stmt: Statements,
     transaction: <T>(fn: () => T) => T,
     touch: (meta: GroupMeta) => void,
+    tailCap: number,
   ) {
     this.group = group;
     this.#meta = meta;
     this.#stmt = stmt;
     this.#transaction = transaction;
     this.#touch = touch;
+    this.#tailCap = tailCap;
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {
@@ -344,6 +399,7 @@ class SqliteGroupStorage implements GroupStorage {
     checkTermIndex(m, index);
     if (index === m.lastIndex) return m.lastTerm;
     if (index === m.compactIndex) return m.compactTerm;
+    if (m.tail.length > 0 && index >= m.tail[0].index) return m.tail[index - m.tail[0].index].term;
     return this.#stmt.term.get(m.id, index)!;
   }
 
@@ -353,6 +409,16 @@ class SqliteGroupStorage implements GroupStorage {
     const out: Entry[] = [];
     if (lo === hi) return out;
     let bytes = 0;
+    if (m.tail.length > 0 && lo >= m.tail[0].index) {
+      const start = m.tail[0].index;
+      for (let i = lo; i < hi; i++) {
+        const entry = m.tail[i - start];
+        bytes += entrySize(entry);
+        if (out.length > 0 && bytes > maxBytes) break;
+        out.push(entry);
+      }
+      return out;
+    }
     for (const [index, term, type, data] of this.#stmt.entries.iterate(m.id, lo, hi)) {
       const entry: Entry = { index, term, type, data };
       bytes += entrySize(entry);
@@ -400,6 +466,8 @@ class SqliteGroupStorage implements GroupStorage {
       const last = entries[entries.length - 1];
       m.lastIndex = last.index;
       m.lastTerm = last.term;
+      cutTailFrom(m, first);
+      extendTail(m, entries, skip, this.#tailCap);
     });
   }
 
@@ -415,6 +483,8 @@ class SqliteGroupStorage implements GroupStorage {
       m.snapshotMeta = snapshot.meta;
       m.compactIndex = m.lastIndex = index;
       m.compactTerm = m.lastTerm = term;
+      m.tail = [];
+      m.tailBytes = 0;
     });
   }
 
@@ -444,6 +514,7 @@ class SqliteGroupStorage implements GroupStorage {
         this.#stmt.setCompact.run(target, targetTerm, m.id);
         m.compactIndex = target;
         m.compactTerm = targetTerm;
+        cutTailTo(m, target);
       }
     });
   }
