@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 
 /** Launches real broker processes (dist/main.js, built by `tsc -b`) on 127.0.0.1 for end-to-end tests. */
-export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+export const MAIN =
+  [new URL('../dist/main.js', import.meta.url), new URL('../../dist/main.js', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((f) => existsSync(f)) ?? 'dist/main.js (not built: run tsc -b)';
 export const TOKEN = 'e2e-token';
 
 export interface BrokerProc {
@@ -62,7 +65,9 @@ export class Cluster {
   }
 
   async start(b: BrokerProc): Promise<void> {
-    const proc = spawn(process.execPath, [MAIN], {
+    // BROKER_NODE_ARGS: extra node flags for the brokers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+    const nodeArgs = (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...nodeArgs, MAIN], {
       env: {
         ...process.env,
         BROKER_ID: b.id,

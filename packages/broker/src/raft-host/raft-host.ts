@@ -1,5 +1,4 @@
-import { EntryType, RaftNode, type Logger, type Message, type Ready } from '@myqueue/raft';
-import { SqliteStorage } from './raft-storage.js';
+import { EntryType, RaftNode, SqliteStorage, type Logger, type Message, type Ready } from '@myqueue/raft';
 import type { ReplicaAddress } from '@myqueue/protocol';
 import type { Db } from '../db/database.js';
 import { badRequest, unknownPartition } from '../errors.js';
