@@ -286,7 +286,13 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     if (this.#iterating) throw new Error('a consumer can be iterated by one loop at a time');
     this.#iterating = true;
     try {
-      await this.connect();
+      try {
+        await this.connect();
+      } catch (e) {
+        // Stopped (or aborted) while connecting: iteration simply ends.
+        if (this.#stopped) return;
+        throw e;
+      }
       for (;;) {
         this.#markProcessed();
         if (this.#failure) throw this.#failure;

@@ -1,6 +1,6 @@
 /** The myqueue client library: see docs/client.md. */
 export { MyQueue } from './myqueue.js';
-export { Producer, type Message, type SendRequest, type RecordMetadata } from './producer.js';
+export { Producer, type Message, type SendRequest, type RecordMetadata, type ProducerStats } from './producer.js';
 export { Consumer, type ConsumedMessage } from './consumer.js';
 export {
   MyProducer,

@@ -49,6 +49,19 @@ export interface RecordMetadata {
   readonly offset: number;
 }
 
+/** Counters of a producer since it was created. */
+export interface ProducerStats {
+  /** Produce requests sent, retries included. */
+  readonly requests: number;
+  /** Batches acknowledged, and the records in them. */
+  readonly batches: number;
+  readonly records: number;
+  /** Acknowledged batches the broker had already stored (a retry after an unknown outcome). */
+  readonly duplicates: number;
+  /** Records whose send failed. */
+  readonly failedRecords: number;
+}
+
 interface Handle {
   resolve(offset: number): void;
   reject(error: unknown): void;
@@ -73,6 +86,7 @@ export class Producer {
   #timer: NodeJS.Timeout | undefined;
   #timerDue = Infinity;
   #closed = false;
+  readonly #stats = { requests: 0, batches: 0, records: 0, duplicates: 0, failedRecords: 0 };
 
   /** Use `MyQueue.producer()`. */
   constructor(ctx: ClientContext, options: ProducerOptions = {}) {
@@ -85,6 +99,11 @@ export class Producer {
   /** The id the manager gave this producer (after the first registration), used for idempotence. */
   get producerId(): number | undefined {
     return this.#producerId;
+  }
+
+  /** Request, batch and record counters (a snapshot). */
+  get stats(): ProducerStats {
+    return { ...this.#stats };
   }
 
   /** Registers the producer for topics ahead of the first send (optional; send registers on demand). */
@@ -104,6 +123,7 @@ export class Producer {
     signal?.throwIfAborted();
     await this.#ensureTopic(topic, signal);
     const meta = await this.#ctx.cache.topic(topic, signal);
+    signal?.throwIfAborted();
     const count = meta.partitions.length;
     const now = Date.now();
     const partitions = messages.map((m) => {
@@ -252,17 +272,22 @@ export class Producer {
       const res = await router.call(
         topic,
         partition,
-        (origin) =>
-          http.request<ProduceResponse>({
+        (origin) => {
+          this.#stats.requests++;
+          return http.request<ProduceResponse>({
             origin,
             method: 'POST',
             path: brokerRoutes.produce(topic, partition),
             body,
             timeoutMs: options.requestTimeoutMs + NETWORK_MARGIN_MS,
-          }),
+          });
+        },
         { deadline: records[0].enqueuedAt + this.#options.deliveryTimeoutMs },
       );
       if (state) state.next += records.length;
+      this.#stats.batches++;
+      this.#stats.records += records.length;
+      if (res.duplicate) this.#stats.duplicates++;
       records.forEach((r, i) => r.handle.resolve(res.baseOffset + i));
     } catch (e) {
       const error = toMyQueueError(e);
@@ -272,6 +297,7 @@ export class Producer {
         (!certainlyNotApplied(error) || error.code === 'MQ_ERR_OUT_OF_ORDER_SEQUENCE')
       )
         this.#fence(error);
+      this.#stats.failedRecords += records.length;
       for (const r of records) r.handle.reject(error);
     } finally {
       this.#acc.complete(topic, partition);

@@ -1,0 +1,7 @@
+export {
+  startLocalCluster,
+  freePort,
+  type LocalCluster,
+  type LocalClusterOptions,
+  type BrokerHandle,
+} from './local-cluster.js';
