@@ -67,6 +67,17 @@ export class RaftNode implements RaftNodeApi {
   /** Reads that arrived before the leader committed an entry of its term. */
   #pendingReads: { context: Uint8Array; lease: boolean }[] = [];
   #transferee: NodeId = '';
+  /**
+   * TimeoutNow went out in this term: the transferee's campaign overrides the followers' promise to our
+   * lease, so lease reads fall back to ReadIndex until the term ends (SIM-FINDINGS F2).
+   */
+  #leaseVoid = false;
+  /**
+   * Set on restart: we may have promised a leader, before the crash, not to vote for an election
+   * timeout. We no longer know when we last heard from it, so we keep the promise for a full election
+   * timeout from the restart (the lease a leader computed can only have been shorter).
+   */
+  #restartLease = false;
   #uncommittedBytes = 0;
   /** InstallSnapshot chunks received so far (follower). */
   readonly #assembler = new SnapshotAssembler();
@@ -103,6 +114,7 @@ export class RaftNode implements RaftNodeApi {
     if (o.storage.lastIndex() === 0 && snapIndex === 0 && hardState.term === 0 && o.peers.length > 0)
       this.#bootstrap(o.peers);
     this.#becomeFollower(this.#term, '');
+    this.#restartLease = hardState.term > 0;
     this.#prevSoft = { role: Role.Follower, leader: '', term: hardState.term };
   }
 
@@ -162,7 +174,7 @@ export class RaftNode implements RaftNodeApi {
     this.#electionElapsed = 0;
     this.#say('info', 'leadership transfer started', { to });
     const pr = this.#repl.progress.get(to)!;
-    if (pr.match === this.#log.lastIndex()) this.#send({ type: MessageType.TimeoutNow, to });
+    if (pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(to);
     else this.#repl.mark(to);
   }
 
@@ -179,7 +191,9 @@ export class RaftNode implements RaftNodeApi {
       if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
         const force = m.context !== undefined && m.context.length > 0;
         const inLease =
-          this.#opts.checkQuorum && this.#leader !== '' && this.#electionElapsed < this.#opts.electionTick;
+          this.#opts.checkQuorum &&
+          (this.#leader !== '' || this.#restartLease) &&
+          this.#electionElapsed < this.#opts.electionTick;
         if (inLease && !force) return; // a live leader exists: a disruptive candidate is ignored
       }
       if (m.type === MessageType.PreVote || (m.type === MessageType.PreVoteResp && m.reject !== true)) {
@@ -345,6 +359,8 @@ export class RaftNode implements RaftNodeApi {
     this.#votes.clear();
     this.#repl.reset();
     this.#transferee = '';
+    this.#leaseVoid = false;
+    this.#restartLease = false;
     this.#readOnly.reset();
     this.#pendingReads = [];
     this.#uncommittedBytes = 0;
@@ -361,6 +377,7 @@ export class RaftNode implements RaftNodeApi {
   #becomePreCandidate(): void {
     // Term and vote stay: a pre-candidate only asks whether it could win.
     this.#votes.clear();
+    this.#restartLease = false;
     this.#role = Role.PreCandidate;
     this.#leader = '';
   }
@@ -679,7 +696,7 @@ export class RaftNode implements RaftNodeApi {
     this.#maybeCommit();
     if (this.#role === Role.Leader && m.from === this.#transferee && pr.match === this.#log.lastIndex()) {
       this.#say('info', 'transferee caught up; sending TimeoutNow', { to: m.from });
-      this.#send({ type: MessageType.TimeoutNow, to: m.from });
+      this.#sendTimeoutNow(m.from);
     }
   }
 
@@ -733,9 +750,14 @@ export class RaftNode implements RaftNodeApi {
         bestMatch = match;
       }
     }
-    if (best && bestMatch === this.#log.lastIndex()) this.#send({ type: MessageType.TimeoutNow, to: best });
+    if (best && bestMatch === this.#log.lastIndex()) this.#sendTimeoutNow(best);
     this.#say('info', 'removed from the group; stepping down', { successor: best });
     this.#becomeFollower(this.#term, '');
+  }
+
+  #sendTimeoutNow(to: NodeId): void {
+    this.#leaseVoid = true;
+    this.#send({ type: MessageType.TimeoutNow, to });
   }
 
   #serveRead(context: Uint8Array, lease: boolean): void {
@@ -757,7 +779,9 @@ export class RaftNode implements RaftNodeApi {
    */
   #leaseValid(): boolean {
     const voters = this.#conf.current.voters;
-    return this.#opts.checkQuorum && this.#repl.quorumHeardWithin(voters, this.#opts.electionTick - 1);
+    return (
+      this.#opts.checkQuorum && !this.#leaseVoid && this.#repl.quorumHeardWithin(voters, this.#opts.electionTick - 1)
+    );
   }
 
   #flushAppends(): void {

@@ -115,6 +115,37 @@ describe('Check-Quorum', () => {
     expect(s.msgs().filter((m) => m.type === MessageType.VoteResp)).toHaveLength(1);
   });
 
+  it('a follower keeps its lease promise across a restart: no vote for an election timeout after it', () => {
+    const s = new Solo('a', { term: 2, checkQuorum: true, electionTick: 10 });
+    s.step({ type: MessageType.Heartbeat, from: 'b', term: 2, commit: 0 });
+    s.msgs();
+    // Crash and restart right after answering b: it no longer knows b leads, but b counts on its answer.
+    const restarted = new Solo('a', { term: 2, checkQuorum: true, electionTick: 10 });
+    restarted.step({ type: MessageType.PreVote, from: 'c', term: 3, index: 0, logTerm: 0 });
+    restarted.step({ type: MessageType.Vote, from: 'c', term: 3, index: 0, logTerm: 0 });
+    expect(restarted.msgs()).toEqual([]);
+    expect(restarted.node.softState.term).toBe(2);
+    restarted.ticks(9);
+    restarted.step({ type: MessageType.Vote, from: 'c', term: 3, index: 0, logTerm: 0 });
+    expect(restarted.msgs()).toEqual([]);
+    // An election timeout after the restart the promise has expired (here it also campaigns itself).
+    restarted.ticks(1);
+    restarted.msgs();
+    restarted.step({ type: MessageType.Vote, from: 'c', term: 4, index: 0, logTerm: 0 });
+    expect(restarted.msgs()).toMatchObject([{ type: MessageType.VoteResp, to: 'c', term: 4 }]);
+    expect(restarted.storage.hard).toMatchObject({ term: 4, vote: 'c' });
+  });
+
+  it('a restarted group elects a leader (the restart lease only delays the first votes)', () => {
+    const net = new Net(ids, { checkQuorum: true, preVote: true, electionTick: 10 });
+    net.elect('a');
+    net.node('a').propose(enc('x'));
+    net.settle();
+    for (const id of ids) net.restart(id);
+    net.tickAll(60);
+    expect(net.leaders()).toHaveLength(1);
+  });
+
   it('a stale leader receiving a newer term in an App answer steps down', () => {
     const net = new Net(ids, { checkQuorum: true, preVote: true });
     net.elect('a');

@@ -145,6 +145,34 @@ describe('lease reads', () => {
     expect(ctxs(net, 'a')).toEqual([]);
   });
 
+  it('a leader that sent TimeoutNow serves no lease read for the rest of its term (F2: the transfer voids the lease)', () => {
+    const net = new Net(ids, { checkQuorum: true, preVote: true, electionTick: 10 });
+    net.elect('a');
+    net.tickAll(2);
+    // a hears nothing more from b and c, so its lease (answers to the tick-2 heartbeats) still looks valid.
+    net.filter = (m) => m.to !== 'a';
+    net.node('a').transferLeadership('b');
+    net.settle(); // TimeoutNow: b campaigns with the transfer flag, c votes for it despite a's lease
+    expect(net.node('b').softState.role).toBe(Role.Leader);
+    net.node('b').propose(enc('after'));
+    net.settle();
+    expect(net.data('b')).toEqual(['after']);
+    expect(net.node('a').softState.role).toBe(Role.Leader);
+    net.node('a').readIndex(ctx('stale?'), { lease: true });
+    net.cycle();
+    expect(ctxs(net, 'a')).toEqual([]);
+    // Even once the transfer timed out, the lease stays void for this term...
+    net.tickAll(10, ['a']);
+    net.node('a').readIndex(ctx('still?'), { lease: true });
+    net.cycle();
+    expect(ctxs(net, 'a')).toEqual([]);
+    // ...and the heartbeat round the reads fell back to meets the new term: a steps down, answering none.
+    net.heal();
+    net.settle();
+    expect(net.node('a').softState.role).toBe(Role.Follower);
+    expect(ctxs(net, 'a')).toEqual([]);
+  });
+
   it('without check-quorum a lease read is a normal ReadIndex', () => {
     const net = new Net(ids, { checkQuorum: false });
     net.elect('a');
