@@ -50,6 +50,31 @@ describe('5.1 Raft basics', () => {
     }
   });
 
+  it('"Persistent state on all servers: (Updated on stable storage before responding to RPCs)"', () => {
+    // The answer to a vote leaves in the same Ready as the vote, which must be synced before it is sent.
+    const voter = new Solo('a', { term: 1 });
+    voter.step({ type: MessageType.Vote, from: 'b', term: 2, index: 0, logTerm: 0 });
+    const rd = voter.ready();
+    expect(rd.hardState).toMatchObject({ term: 2, vote: 'b' });
+    expect(rd.mustSync).toBe(true);
+    expect(only([...rd.messages], MessageType.VoteResp)).toHaveLength(1);
+    // An acknowledgement of new entries leaves with the entries it acknowledges.
+    const follower = new Solo('a', { term: 1 });
+    follower.step({
+      type: MessageType.App,
+      from: 'b',
+      term: 1,
+      index: 0,
+      logTerm: 0,
+      entries: [{ index: 1, term: 1, type: 0, data: enc('x') }],
+      commit: 0,
+    });
+    const rd2 = follower.ready();
+    expect(rd2.entries.map((e) => e.index)).toEqual([1]);
+    expect(rd2.mustSync).toBe(true);
+    expect(only([...rd2.messages], MessageType.AppResp)[0]).toMatchObject({ index: 1 });
+  });
+
   it('"If a candidate or leader discovers that its term is out of date, it immediately reverts to follower state"', () => {
     const cand = new Solo('a', { voters: ['a', 'b', 'c'] });
     cand.node.campaign();
@@ -149,6 +174,26 @@ describe('5.2 Leader election', () => {
     expect(s.node.softState.term).toBe(1);
     s.ticks(20);
     expect(s.node.softState).toMatchObject({ role: Role.Candidate, term: 2 });
+  });
+
+  it('"A server remains in follower state as long as it receives valid RPCs from a leader or candidate"', () => {
+    const s = new Solo('a', { term: 1, electionTick: 10 });
+    for (let round = 0; round < 10; round++) {
+      s.ticks(9); // below the shortest randomized timeout
+      s.step({ type: MessageType.Heartbeat, from: 'b', term: 1, commit: 0 });
+    }
+    expect(s.node.softState).toEqual({ role: Role.Follower, leader: 'b', term: 1 });
+  });
+
+  it('"If election timeout elapses without receiving AppendEntries RPC from current leader or granting vote to candidate: convert to candidate" (granting a vote restarts the timer)', () => {
+    const s = new Solo('a', { term: 2, electionTick: 10 });
+    s.ticks(9);
+    s.step({ type: MessageType.Vote, from: 'b', term: 2, index: 0, logTerm: 0 });
+    expect(only(s.msgs(), MessageType.VoteResp)[0].reject).toBeUndefined();
+    s.ticks(9); // 18 ticks since the start, 9 since the vote: only the vote keeps it a follower
+    expect(s.node.softState).toMatchObject({ role: Role.Follower, term: 2 });
+    s.ticks(10); // 19 since the vote: past any randomized timeout in [10, 20)
+    expect(s.node.softState).toMatchObject({ role: Role.Candidate, term: 3 });
   });
 
   it('"Raft uses randomized election timeouts ... chosen randomly from a fixed interval"', () => {
@@ -289,6 +334,39 @@ describe('5.3 Log replication', () => {
     });
     s.ready();
     expect(s.logTerms()).toEqual([1, 1, 1]);
+  });
+
+  it('"If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)" (Figure 2)', () => {
+    // The follower still has a stale entry of term 2 at index 3, past the batch the leader sends.
+    const s = new Solo('a', { terms: [1, 1, 2], term: 3 });
+    s.step({
+      type: MessageType.App,
+      from: 'b',
+      term: 3,
+      index: 1,
+      logTerm: 1,
+      entries: [{ index: 2, term: 1, type: 0, data: enc('e2') }],
+      commit: 3,
+    });
+    const rd = s.ready();
+    expect(s.node.status().commit).toBe(2);
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([1, 2]);
+    expect(only([...rd.messages], MessageType.AppResp)[0]).toMatchObject({ index: 2 });
+    // Its stale entry is neither committed nor deleted (it does not conflict with anything sent yet).
+    expect(s.logTerms()).toEqual([1, 1, 2]);
+    // A commit index without new entries does not go past what the follower stores either.
+    s.step({ type: MessageType.App, from: 'b', term: 3, index: 3, logTerm: 3, entries: [], commit: 9 });
+    expect(s.node.status().commit).toBe(2);
+  });
+
+  it('"If commitIndex > lastApplied: increment lastApplied, apply log[lastApplied] to state machine" (in order, each once)', () => {
+    const s = new Solo('a', { terms: [1, 1, 1, 1], term: 1 });
+    const applied: number[] = [];
+    for (const commit of [2, 2, 1, 4, 3]) {
+      s.step({ type: MessageType.Heartbeat, from: 'b', term: 1, commit });
+      applied.push(...s.ready().committedEntries.map((e) => e.index));
+    }
+    expect(applied).toEqual([1, 2, 3, 4]);
   });
 
   it('"When a leader first comes to power, it initializes all nextIndex values to the index just after the last one in its log" and decrements after a rejection until the logs match (Figure 7)', () => {

@@ -12,7 +12,12 @@ import { EntryType, MessageType, Role } from '../src/types.js';
 import type { Entry, Message } from '../src/types.js';
 
 const enc = new TextEncoder();
-const entry = (index: number, term: number, data = `x${index}`): Entry => ({ index, term, type: EntryType.Normal, data: enc.encode(data) });
+const entry = (index: number, term: number, data = `x${index}`): Entry => ({
+  index,
+  term,
+  type: EntryType.Normal,
+  data: enc.encode(data),
+});
 
 describe('simulator building blocks', () => {
   it('the PRNG replays a seed bit for bit and spreads values', () => {
@@ -98,15 +103,25 @@ describe('the invariant checker fails when it should', () => {
   it('one (index, term) with different contents or predecessors', () => {
     const c = checker();
     c.onEntriesDurable('a', image(entry(1, 1), entry(2, 2)), [entry(1, 1), entry(2, 2)]);
-    expect(() => c.onEntriesDurable('b', image(entry(1, 1), entry(2, 2, 'other')), [entry(2, 2, 'other')])).toThrow(/log matching/);
-    expect(() => c.onEntriesDurable('c', image(entry(1, 2), entry(2, 2)), [entry(1, 2), entry(2, 2)])).toThrow(/log matching/);
+    expect(() => c.onEntriesDurable('b', image(entry(1, 1), entry(2, 2, 'other')), [entry(2, 2, 'other')])).toThrow(
+      /log matching/,
+    );
+    expect(() => c.onEntriesDurable('c', image(entry(1, 2), entry(2, 2)), [entry(1, 2), entry(2, 2)])).toThrow(
+      /log matching/,
+    );
   });
 
   it('terms, votes and commits that go back', () => {
     const c = checker();
-    expect(() => c.onHardStateDurable('a', { term: 3, vote: '', commit: 0 }, { term: 2, vote: '', commit: 0 })).toThrow(/term monotonic/);
-    expect(() => c.onHardStateDurable('a', { term: 3, vote: 'b', commit: 0 }, { term: 3, vote: 'c', commit: 0 })).toThrow(/one vote per term/);
-    expect(() => c.onHardStateDurable('a', { term: 3, vote: '', commit: 5 }, { term: 3, vote: '', commit: 4 })).toThrow(/commit monotonic/);
+    expect(() => c.onHardStateDurable('a', { term: 3, vote: '', commit: 0 }, { term: 2, vote: '', commit: 0 })).toThrow(
+      /term monotonic/,
+    );
+    expect(() =>
+      c.onHardStateDurable('a', { term: 3, vote: 'b', commit: 0 }, { term: 3, vote: 'c', commit: 0 }),
+    ).toThrow(/one vote per term/);
+    expect(() => c.onHardStateDurable('a', { term: 3, vote: '', commit: 5 }, { term: 3, vote: '', commit: 4 })).toThrow(
+      /commit monotonic/,
+    );
   });
 
   it('messages that depend on state not yet durable', () => {
@@ -132,14 +147,23 @@ describe('randomized simulation', () => {
   // `pnpm --filter @myqueue/raft sim --seeds 2000 --start 1` runs the same code over more seeds.
   it('a few hundred seeds break no invariant and stay live', { timeout: 120_000 }, () => {
     const failures: string[] = [];
-    let commits = 0;
-    for (let seed = 1; seed <= 250; seed++) {
+    const mix = { commits: 0, crashes: 0, confChanges: 0, leaderRemovals: 0, transfers: 0, snapshots: 0, reads: 0 };
+    for (let seed = 1; seed <= 400; seed++) {
       const r = runSeed({ seed, createNode: createRaftNode, chaosMs: 2000 });
-      commits += r.stats.commits;
+      mix.commits += r.stats.commits;
+      mix.crashes += r.stats.crashes;
+      mix.confChanges += r.stats.confChangesApplied;
+      mix.leaderRemovals += r.stats.leaderRemovals;
+      mix.transfers += r.stats.transfers;
+      mix.snapshots += r.stats.snapshotsInstalled;
+      mix.reads += r.stats.readsServed;
       if (r.violation) failures.push(`seed ${seed}: ${r.violation.message}`);
     }
     expect(failures).toEqual([]);
-    expect(commits).toBeGreaterThan(250 * 20);
+    // The seeds really exercised the whole mix: not only faults but membership changes (the leader removing
+    // itself included), leadership transfers, and followers catching up from snapshots.
+    expect(mix.commits).toBeGreaterThan(400 * 20);
+    for (const [kind, count] of Object.entries(mix)) expect(count, kind).toBeGreaterThan(50);
   });
 
   it('replays a seed bit for bit', () => {
@@ -159,7 +183,12 @@ describe('the simulator catches a broken core', () => {
   });
 
   it('one that sends before persisting, with the send check off: durability checks still fail', () => {
-    const r = runSeed({ seed: 1, createNode: sendsBeforePersisting(createRaftNode), chaosMs: 1000, checkSendAfterSync: false });
+    const r = runSeed({
+      seed: 1,
+      createNode: sendsBeforePersisting(createRaftNode),
+      chaosMs: 1000,
+      checkSendAfterSync: false,
+    });
     expect(r.violation).toBeInstanceOf(SimViolation);
   });
 
@@ -172,7 +201,15 @@ describe('the simulator catches a broken core', () => {
     // n1 and n3 both campaign in term T; n2 votes for n1, crashes before anything else reaches it, and
     // restarts without its vote; n3's request then wins n2's second vote in the same term.
     const build = (factory: typeof createRaftNode): SimCluster =>
-      new SimCluster({ seed: 3, voters: 3, createNode: factory, preVote: false, checkQuorum: false, persistDelayMax: 0, checkSendAfterSync: false });
+      new SimCluster({
+        seed: 3,
+        voters: 3,
+        createNode: factory,
+        preVote: false,
+        checkQuorum: false,
+        persistDelayMax: 0,
+        checkSendAfterSync: false,
+      });
     const run = (c: SimCluster): void => {
       requireLiveness(c, 'initial election', 2000);
       c.runFor(100);
