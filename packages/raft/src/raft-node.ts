@@ -1,4 +1,6 @@
 import { encodeConfChangeEntry } from './codec.js';
+import { Election } from './election.js';
+import type { VoterState } from './election.js';
 import {
   ConfChangeRejectedError,
   NotLeaderError,
@@ -12,9 +14,9 @@ import type { RaftNodeApi, RaftStatus } from './node-api.js';
 import type { RaftOptions, ResolvedRaftOptions } from './options.js';
 import { withDefaults } from './options.js';
 import type { Progress } from './progress.js';
-import { committedIndex, hasQuorum, voteResult } from './quorum.js';
+import { committedIndex } from './quorum.js';
 import { RaftLog } from './raft-log.js';
-import { ReadOnly } from './read-only.js';
+import { LeaderReads } from './reads.js';
 import { Replicator } from './replicator.js';
 import type { OutgoingMessage } from './replicator.js';
 import { SnapshotAssembler } from './snapshot-transfer.js';
@@ -26,15 +28,12 @@ import type {
   Message,
   NodeId,
   Ready,
-  ReadState,
   Snapshot,
   SnapshotMeta,
   SoftState,
 } from './types.js';
 import { EntryType, MessageType, Role } from './types.js';
 
-/** Vote/PreVote context marking a campaign started by TimeoutNow (it may break a follower's lease). */
-const TRANSFER_CONTEXT = new Uint8Array([0x74]); // "t"
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -59,25 +58,11 @@ export class RaftNode implements RaftNodeApi {
   #electionElapsed = 0;
   #heartbeatElapsed = 0;
   #randomizedElectionTimeout = 0;
-  #votes = new Map<NodeId, boolean>();
   #msgs: Message[] = [];
-  #readStates: ReadState[] = [];
-  #readOnly = new ReadOnly();
   readonly #repl: Replicator;
-  /** Reads that arrived before the leader committed an entry of its term. */
-  #pendingReads: { context: Uint8Array; lease: boolean }[] = [];
+  readonly #reads: LeaderReads;
+  readonly #election: Election;
   #transferee: NodeId = '';
-  /**
-   * TimeoutNow went out in this term: the transferee's campaign overrides the followers' promise to our
-   * lease, so lease reads fall back to ReadIndex until the term ends (SIM-FINDINGS F2).
-   */
-  #leaseVoid = false;
-  /**
-   * Set on restart: we may have promised a leader, before the crash, not to vote for an election
-   * timeout. We no longer know when we last heard from it, so we keep the promise for a full election
-   * timeout from the restart (the lease a leader computed can only have been shorter).
-   */
-  #restartLease = false;
   #uncommittedBytes = 0;
   /** InstallSnapshot chunks received so far (follower). */
   readonly #assembler = new SnapshotAssembler();
@@ -107,6 +92,21 @@ export class RaftNode implements RaftNodeApi {
       send: (m) => this.#send(m),
       now: () => this.#ticks,
     });
+    this.#election = new Election({
+      id: this.id,
+      opts: o,
+      log: this.#log,
+      voters: () => this.#conf.current.voters,
+      send: (m) => this.#send(m),
+    });
+    this.#reads = new LeaderReads({
+      id: this.id,
+      checkQuorum: o.checkQuorum,
+      electionTick: o.electionTick,
+      repl: this.#repl,
+      voters: () => this.#conf.current.voters,
+      committed: () => this.#log.committed,
+    });
     this.#conf = ConfHistory.fromLog(this.#log, snapIndex, snap.meta.conf);
     this.#term = hardState.term;
     this.#vote = hardState.vote;
@@ -114,7 +114,7 @@ export class RaftNode implements RaftNodeApi {
     if (o.storage.lastIndex() === 0 && snapIndex === 0 && hardState.term === 0 && o.peers.length > 0)
       this.#bootstrap(o.peers);
     this.#becomeFollower(this.#term, '');
-    this.#restartLease = hardState.term > 0;
+    if (hardState.term > 0) this.#election.restarted();
     this.#prevSoft = { role: Role.Follower, leader: '', term: hardState.term };
   }
 
@@ -156,12 +156,7 @@ export class RaftNode implements RaftNodeApi {
 
   readIndex(context: Uint8Array, options: { lease?: boolean } = {}): void {
     if (this.#role !== Role.Leader) throw new NotLeaderError(this.#leader);
-    const lease = options.lease === true;
-    if (this.#log.term(this.#log.committed) !== this.#term) {
-      this.#pendingReads.push({ context, lease });
-      return;
-    }
-    this.#serveRead(context, lease);
+    this.#reads.request(context, options.lease === true, this.#log.term(this.#log.committed) === this.#term);
   }
 
   transferLeadership(to: NodeId): void {
@@ -188,14 +183,8 @@ export class RaftNode implements RaftNodeApi {
   step(m: Message): void {
     if (m.group !== this.group || m.to !== this.id || m.term === 0) return;
     if (m.term > this.#term) {
-      if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
-        const force = m.context !== undefined && m.context.length > 0;
-        const inLease =
-          this.#opts.checkQuorum &&
-          (this.#leader !== '' || this.#restartLease) &&
-          this.#electionElapsed < this.#opts.electionTick;
-        if (inLease && !force) return; // a live leader exists: a disruptive candidate is ignored
-      }
+      if ((m.type === MessageType.Vote || m.type === MessageType.PreVote) && this.#election.ignores(m, this.#voter()))
+        return; // a live leader exists: a disruptive candidate is ignored
       if (m.type === MessageType.PreVote || (m.type === MessageType.PreVoteResp && m.reject !== true)) {
         // Pre-votes do not change terms: a granted answer carries the term the candidate would use.
       } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
@@ -245,7 +234,7 @@ export class RaftNode implements RaftNodeApi {
       this.#log.unstableEntries().length > 0 ||
       this.#log.unstableSnapshot() !== undefined ||
       this.#msgs.length > 0 ||
-      this.#readStates.length > 0 ||
+      this.#reads.hasAnswers() ||
       this.#log.hasNextCommitted()
     );
   }
@@ -272,11 +261,10 @@ export class RaftNode implements RaftNodeApi {
       committedEntries,
       messages: this.#msgs,
       ...(this.#softChanged() ? { softState: this.softState } : {}),
-      readStates: this.#readStates,
+      readStates: this.#reads.takeAnswers(),
       mustSync: termOrVoteChanged || entries.length > 0 || snapshot !== undefined,
     };
     this.#msgs = [];
-    this.#readStates = [];
     this.#outstanding = rd;
     return rd;
   }
@@ -356,13 +344,10 @@ export class RaftNode implements RaftNodeApi {
     this.#heartbeatElapsed = 0;
     this.#randomizedElectionTimeout =
       this.#opts.electionTick + Math.floor(this.#opts.random() * this.#opts.electionTick);
-    this.#votes.clear();
+    this.#election.reset();
     this.#repl.reset();
     this.#transferee = '';
-    this.#leaseVoid = false;
-    this.#restartLease = false;
-    this.#readOnly.reset();
-    this.#pendingReads = [];
+    this.#reads.reset();
     this.#uncommittedBytes = 0;
   }
 
@@ -376,8 +361,7 @@ export class RaftNode implements RaftNodeApi {
 
   #becomePreCandidate(): void {
     // Term and vote stay: a pre-candidate only asks whether it could win.
-    this.#votes.clear();
-    this.#restartLease = false;
+    this.#election.reset();
     this.#role = Role.PreCandidate;
     this.#leader = '';
   }
@@ -438,42 +422,20 @@ export class RaftNode implements RaftNodeApi {
       this.#becomeCandidate();
       voteTerm = this.#term;
     }
-    this.#votes.set(this.id, true);
-    if (voteResult(this.#conf.current.voters, this.#votes) === 'won') {
-      if (pre) this.#campaign(false, transfer);
-      else this.#becomeLeader();
-      return;
-    }
-    const type = pre ? MessageType.PreVote : MessageType.Vote;
-    const lastIndex = this.#log.lastIndex();
-    const lastTerm = this.#log.lastTerm();
-    for (const to of this.#conf.current.voters) {
-      if (to === this.id) continue;
-      this.#send({
-        type,
-        to,
-        term: voteTerm,
-        index: lastIndex,
-        logTerm: lastTerm,
-        ...(transfer ? { context: TRANSFER_CONTEXT } : {}),
-      });
-    }
+    if (this.#election.start(pre, transfer, voteTerm) !== 'won') return;
+    if (pre) this.#campaign(false, transfer);
+    else this.#becomeLeader();
   }
 
   #handleVoteRequest(m: Message): void {
-    const pre = m.type === MessageType.PreVote;
-    const respType = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
-    const canVote = this.#vote === m.from || (this.#vote === '' && this.#leader === '') || (pre && m.term > this.#term);
-    if (canVote && this.#log.isUpToDate(m.index ?? 0, m.logTerm ?? 0)) {
-      // The answer carries the candidate's term so a granted pre-vote is counted in its pre-campaign.
-      this.#send({ type: respType, to: m.from, term: m.term });
-      if (!pre) {
-        this.#electionElapsed = 0;
-        this.#vote = m.from;
-      }
-    } else {
-      this.#send({ type: respType, to: m.from, reject: true });
+    if (this.#election.answer(m, this.#voter()) && m.type === MessageType.Vote) {
+      this.#electionElapsed = 0;
+      this.#vote = m.from;
     }
+  }
+
+  #voter(): VoterState {
+    return { term: this.#term, vote: this.#vote, leader: this.#leader, electionElapsed: this.#electionElapsed };
   }
 
   #stepCandidate(m: Message): void {
@@ -489,13 +451,10 @@ export class RaftNode implements RaftNodeApi {
         const pre = this.#role === Role.PreCandidate;
         if ((m.type === MessageType.PreVoteResp) !== pre) return;
         if (pre && m.reject !== true && m.term !== this.#term + 1) return;
-        if (!this.#votes.has(m.from)) this.#votes.set(m.from, m.reject !== true);
-        const result = voteResult(this.#conf.current.voters, this.#votes);
+        const result = this.#election.count(m.from, m.reject !== true);
         if (result === 'won') {
           if (pre) this.#campaign(false, false);
-          else {
-            this.#becomeLeader();
-          }
+          else this.#becomeLeader();
         } else if (result === 'lost') {
           this.#becomeFollower(this.#term, '');
         }
@@ -627,7 +586,7 @@ export class RaftNode implements RaftNodeApi {
     this.#repl.tickSnapshots(this.#opts.electionTick);
     if (this.#heartbeatElapsed >= this.#opts.heartbeatTick) {
       this.#heartbeatElapsed = 0;
-      this.#repl.bcastHeartbeat(this.#readOnly.lastContext());
+      this.#repl.bcastHeartbeat(this.#reads.lastContext());
     }
   }
 
@@ -649,11 +608,7 @@ export class RaftNode implements RaftNodeApi {
           pr.emptyDue = true;
           this.#repl.mark(m.from);
         }
-        if (!m.context || m.context.length === 0) return;
-        const acks = this.#readOnly.recvAck(m.from, m.context);
-        if (acks && hasQuorum(this.#conf.current.voters, (id) => acks.has(id))) {
-          this.#readStates.push(...this.#readOnly.advance(m.context));
-        }
+        if (m.context && m.context.length > 0) this.#reads.ack(m.from, m.context);
         return;
       }
       case MessageType.SnapResp: {
@@ -722,11 +677,7 @@ export class RaftNode implements RaftNodeApi {
     if (idx <= this.#log.committed || this.#log.term(idx) !== this.#term) return;
     this.#log.commitTo(idx);
     this.#repl.markAll();
-    if (this.#pendingReads.length > 0) {
-      const reads = this.#pendingReads;
-      this.#pendingReads = [];
-      for (const r of reads) this.#serveRead(r.context, r.lease);
-    }
+    this.#reads.termCommitted();
     if (
       this.#log.committed >= this.#conf.currentIndex &&
       this.#repl.progress.size > members(this.#conf.current).length
@@ -756,32 +707,8 @@ export class RaftNode implements RaftNodeApi {
   }
 
   #sendTimeoutNow(to: NodeId): void {
-    this.#leaseVoid = true;
+    this.#reads.voidLease(); // the transferee's campaign breaks the followers' promise to our lease
     this.#send({ type: MessageType.TimeoutNow, to });
-  }
-
-  #serveRead(context: Uint8Array, lease: boolean): void {
-    const voters = this.#conf.current.voters;
-    const index = this.#log.committed;
-    if ((voters.length === 1 && voters[0] === this.id) || (lease && this.#leaseValid())) {
-      this.#readStates.push({ index, context });
-      return;
-    }
-    this.#readOnly.add(index, context, this.id);
-    this.#repl.bcastHeartbeat(context);
-  }
-
-  /**
-   * Lease reads: with check-quorum, a follower that heard from us refuses to elect anybody else for an
-   * election timeout after it received our message. A heartbeat sent at tick S and answered was received
-   * at or after S, so while a quorum answered heartbeats sent in the last electionTick - 1 ticks (one tick
-   * of margin for clock drift) no other leader can exist. Assumes members' clocks tick at about one rate.
-   */
-  #leaseValid(): boolean {
-    const voters = this.#conf.current.voters;
-    return (
-      this.#opts.checkQuorum && !this.#leaseVoid && this.#repl.quorumHeardWithin(voters, this.#opts.electionTick - 1)
-    );
   }
 
   #flushAppends(): void {
