@@ -19,7 +19,7 @@ import { RaftLog } from './raft-log.js';
 import { LeaderReads } from './reads.js';
 import { Replicator } from './replicator.js';
 import type { OutgoingMessage } from './replicator.js';
-import { SnapshotAssembler } from './snapshot-transfer.js';
+import { ReplicationReceiver } from './replication-receiver.js';
 import type {
   ConfChange,
   ConfState,
@@ -64,8 +64,7 @@ export class RaftNode implements RaftNodeApi {
   readonly #election: Election;
   #transferee: NodeId = '';
   #uncommittedBytes = 0;
-  /** InstallSnapshot chunks received so far (follower). */
-  readonly #assembler = new SnapshotAssembler();
+  readonly #receiver: ReplicationReceiver;
   #prevHard: HardState;
   #prevSoft: SoftState;
   #outstanding: Ready | undefined;
@@ -83,6 +82,7 @@ export class RaftNode implements RaftNodeApi {
     const applied = Math.max(o.applied ?? snapIndex, snapIndex);
     if (applied > commit) throw new RangeError(`applied ${applied} is beyond the commit index ${commit}`);
     this.#log = new RaftLog(o.storage, commit, applied);
+    this.#conf = ConfHistory.fromLog(this.#log, snapIndex, snap.meta.conf);
     this.#repl = new Replicator({
       id: this.id,
       group: this.group,
@@ -91,6 +91,14 @@ export class RaftNode implements RaftNodeApi {
       logger: o.logger,
       send: (m) => this.#send(m),
       now: () => this.#ticks,
+    });
+    this.#receiver = new ReplicationReceiver({
+      log: this.#log,
+      conf: this.#conf,
+      send: (m) => this.#send(m),
+      written: (entries) => this.#recordConfEntries(entries),
+      installing: ({ meta }) =>
+        this.#say('info', 'installing a snapshot from the leader', { index: meta.index, snapshotTerm: meta.term }),
     });
     this.#election = new Election({
       id: this.id,
@@ -107,7 +115,6 @@ export class RaftNode implements RaftNodeApi {
       voters: () => this.#conf.current.voters,
       committed: () => this.#log.committed,
     });
-    this.#conf = ConfHistory.fromLog(this.#log, snapIndex, snap.meta.conf);
     this.#term = hardState.term;
     this.#vote = hardState.vote;
     this.#prevHard = hardState;
@@ -337,7 +344,7 @@ export class RaftNode implements RaftNodeApi {
     if (term !== this.#term) {
       this.#term = term;
       this.#vote = '';
-      this.#assembler.reset();
+      this.#receiver.reset();
     }
     this.#leader = '';
     this.#electionElapsed = 0;
@@ -472,7 +479,7 @@ export class RaftNode implements RaftNodeApi {
       case MessageType.App:
         this.#electionElapsed = 0;
         this.#leader = m.from;
-        this.#handleApp(m);
+        this.#receiver.handleApp(m);
         return;
       case MessageType.Heartbeat:
         this.#electionElapsed = 0;
@@ -488,7 +495,7 @@ export class RaftNode implements RaftNodeApi {
       case MessageType.Snap:
         this.#electionElapsed = 0;
         this.#leader = m.from;
-        this.#handleSnapChunk(m);
+        this.#receiver.handleSnapChunk(m);
         return;
       case MessageType.TimeoutNow:
         this.#say('info', 'asked to take over leadership', { from: m.from });
@@ -497,69 +504,6 @@ export class RaftNode implements RaftNodeApi {
       default:
         return;
     }
-  }
-
-  #handleApp(m: Message): void {
-    const prevIndex = m.index ?? 0;
-    if (prevIndex < this.#log.committed) {
-      this.#send({ type: MessageType.AppResp, to: m.from, index: this.#log.committed });
-      return;
-    }
-    const res = this.#log.maybeAppend(prevIndex, m.logTerm ?? 0, m.entries ?? []);
-    if (res) {
-      this.#recordConfEntries(res.written);
-      this.#log.commitTo(Math.min(m.commit ?? 0, res.lastNew));
-      this.#send({ type: MessageType.AppResp, to: m.from, index: res.lastNew });
-      return;
-    }
-    const hint = this.#log.findConflictByTerm(Math.min(prevIndex, this.#log.lastIndex()), m.logTerm ?? 0);
-    this.#send({
-      type: MessageType.AppResp,
-      to: m.from,
-      index: prevIndex,
-      reject: true,
-      rejectHint: hint.index,
-      hintTerm: hint.term,
-    });
-  }
-
-  #handleSnapChunk(m: Message): void {
-    const chunk = m.snapshot;
-    if (!chunk) return;
-    if (chunk.meta.index <= this.#log.committed) {
-      // We already have everything it holds: tell the leader where we are.
-      this.#assembler.reset();
-      this.#send({ type: MessageType.AppResp, to: m.from, index: this.#log.committed });
-      return;
-    }
-    const outcome = this.#assembler.offer(chunk);
-    if (outcome.kind === 'done') {
-      this.#restore(outcome.snapshot, m.from);
-      return;
-    }
-    const reject = outcome.kind === 'reject' ? { reject: true } : {};
-    this.#send({
-      type: MessageType.SnapResp,
-      to: m.from,
-      index: chunk.meta.index,
-      chunkOffset: outcome.offset,
-      ...reject,
-    });
-  }
-
-  #restore(snapshot: Snapshot, from: NodeId): void {
-    const { index, term } = snapshot.meta;
-    if (this.#log.matchTerm(index, term)) {
-      // Our log already has the snapshot's last entry: only the commit index moves.
-      this.#log.commitTo(index);
-      this.#send({ type: MessageType.AppResp, to: from, index: this.#log.committed });
-      return;
-    }
-    this.#say('info', 'installing a snapshot from the leader', { index, snapshotTerm: term });
-    this.#log.restore(snapshot);
-    this.#conf.reset(index, snapshot.meta.conf);
-    // Sent only after the Ready holding the snapshot was persisted.
-    this.#send({ type: MessageType.AppResp, to: from, index });
   }
 
   // ---- leader ----------------------------------------------------------------------------------
