@@ -8,6 +8,7 @@
  * const consumer = mq.consumer({ topics: ['logs'] });
  * for await (const m of consumer) console.log(m.partition, m.offset, m.value);
  */
+import { setMaxListeners } from 'node:events';
 import {
   brokerRoutes,
   type FetchResponse,
@@ -73,6 +74,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.#ctx = ctx;
     this.#options = consumerDefaults(options);
     this.#consumerId = this.#options.consumerId;
+    // Every fetch loop, size and status request listens on this one signal: more than Node's default of 10.
+    setMaxListeners(0, this.#abort.signal);
     const signal = this.#options.signal;
     if (signal) {
       if (signal.aborted) this.#stopped = true;
