@@ -248,7 +248,12 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       { topic: state.topic, partition: state.partition, from: state.fetchOffset, to, code: cause.code },
       'consumer offset out of range; reset',
     );
+    // A position past the end (a seek too far) comes back to the end, one before the log start moves up
+    // to it; positions left outside the log would be committed and fail.
+    const clamp = to < state.fetchOffset ? Math.min : Math.max;
     state.fetchOffset = to;
+    state.delivered = clamp(state.delivered, to);
+    state.processed = clamp(state.processed, to);
   }
 
   #fail(error: MyQueueError): void {
