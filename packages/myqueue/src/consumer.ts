@@ -8,6 +8,7 @@
  * const consumer = mq.consumer({ topics: ['logs'] });
  * for await (const m of consumer) console.log(m.partition, m.offset, m.value);
  */
+import { setMaxListeners } from 'node:events';
 import {
   brokerRoutes,
   type FetchResponse,
@@ -73,6 +74,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.#ctx = ctx;
     this.#options = consumerDefaults(options);
     this.#consumerId = this.#options.consumerId;
+    // Every fetch loop, size and status request listens on this one signal: more than Node's default of 10.
+    setMaxListeners(0, this.#abort.signal);
     const signal = this.#options.signal;
     if (signal) {
       if (signal.aborted) this.#stopped = true;
@@ -245,7 +248,12 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       { topic: state.topic, partition: state.partition, from: state.fetchOffset, to, code: cause.code },
       'consumer offset out of range; reset',
     );
+    // A position past the end (a seek too far) comes back to the end, one before the log start moves up
+    // to it; positions left outside the log would be committed and fail.
+    const clamp = to < state.fetchOffset ? Math.min : Math.max;
     state.fetchOffset = to;
+    state.delivered = clamp(state.delivered, to);
+    state.processed = clamp(state.processed, to);
   }
 
   #fail(error: MyQueueError): void {

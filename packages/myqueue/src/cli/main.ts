@@ -10,6 +10,7 @@
  *
  * The manager comes from --manager or MYQUEUE_MANAGER (default http://127.0.0.1:5000).
  */
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MyQueueError } from '../errors.js';
 import { MyQueue } from '../myqueue.js';
@@ -18,6 +19,8 @@ import { produceCommand } from './produce.js';
 import { formatStatus } from './status.js';
 
 const DEFAULT_MANAGER = 'http://127.0.0.1:5000';
+// dist/cli/main.js -> the package's package.json.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 function int(name: string, min = 0) {
   return (raw: string): number => {
@@ -50,6 +53,7 @@ async function withClient<T>(program: Command, fn: (client: MyQueue) => Promise<
 export function buildProgram(): Command {
   const program = new Command('myqueue')
     .description('Talk to a myqueue cluster: topics, produce, consume, status')
+    .version(version)
     .addOption(
       new Option('-m, --manager <urls>', 'manager URL(s), comma-separated')
         .env('MYQUEUE_MANAGER')
