@@ -145,10 +145,10 @@ describe('the invariant checker fails when it should', () => {
 describe('randomized simulation', () => {
   // CI's share of the soak: every fault kind, membership changes, snapshots, transfers and reads mixed.
   // `pnpm --filter @myqueue/raft sim --seeds 2000 --start 1` runs the same code over more seeds.
-  it('a few hundred seeds break no invariant and stay live', { timeout: 120_000 }, () => {
+  it('a few hundred seeds break no invariant and stay live', { timeout: 180_000 }, () => {
     const failures: string[] = [];
     const mix = { commits: 0, crashes: 0, confChanges: 0, leaderRemovals: 0, transfers: 0, snapshots: 0, reads: 0 };
-    for (let seed = 1; seed <= 400; seed++) {
+    for (let seed = 1; seed <= 300; seed++) {
       const r = runSeed({ seed, createNode: createRaftNode, chaosMs: 2000 });
       mix.commits += r.stats.commits;
       mix.crashes += r.stats.crashes;
@@ -162,7 +162,7 @@ describe('randomized simulation', () => {
     expect(failures).toEqual([]);
     // The seeds really exercised the whole mix: not only faults but membership changes (the leader removing
     // itself included), leadership transfers, and followers catching up from snapshots.
-    expect(mix.commits).toBeGreaterThan(400 * 20);
+    expect(mix.commits).toBeGreaterThan(300 * 20);
     for (const [kind, count] of Object.entries(mix)) expect(count, kind).toBeGreaterThan(50);
   });
 

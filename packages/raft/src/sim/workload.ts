@@ -203,7 +203,43 @@ export class Workload {
     } else if (r < 0.9) {
       c.network.heal();
       c.trace.add(c.now, 'HEAL partitions');
+    } else if (r < 0.95) {
+      this.#restartInsideLease();
     }
+  }
+
+  /**
+   * Aims at the leader lease (SIM-FINDINGS F3): the followers whose answers keep the leader's lease crash
+   * and come straight back, from then on unheard by the leader, while a voter cut off from the leader
+   * campaigns at once. If restarted followers forgot their promise, it wins and commits while the old
+   * leader still serves lease reads (the workload sends reads to deposed leaders too).
+   */
+  #restartInsideLease(): void {
+    const c = this.#c;
+    const leader = c.leader();
+    if (!leader) return;
+    const voters = leader.raft!.confState().voters;
+    const others = this.#rng.shuffle(voters.filter((v) => v !== leader.id && c.node(v).up));
+    const [candidate, ...rest] = others;
+    const restarted = rest.slice(0, Math.floor(voters.length / 2));
+    if (candidate === undefined || restarted.length < Math.floor(voters.length / 2)) return;
+    c.trace.add(c.now, `LEASE cut ${leader.id}|${candidate}, restart ${restarted.join(',')} unheard by ${leader.id}`);
+    c.network.partition([leader.id], [candidate]);
+    for (const id of restarted) {
+      c.crash(id);
+      c.restart(id);
+      c.network.cut(id, leader.id);
+    }
+    c.campaign(candidate);
+    // Lease reads at the old leader while its lease may still look valid to it.
+    const leaseMs = c.electionTick * c.tickMs;
+    for (let i = 0; i < 3; i++)
+      c.schedule(this.#rng.between(1, 2 * leaseMs), 'lease read', () => void c.read(leader.id, true));
+    c.schedule(this.#rng.between(50, 1000), 'mend lease cuts', () => {
+      c.network.mend(leader.id, candidate);
+      c.network.mend(candidate, leader.id);
+      for (const id of restarted) c.network.mend(id, leader.id);
+    });
   }
 
   #mendLater(a: readonly NodeId[], b: readonly NodeId[], both: boolean): void {
