@@ -75,7 +75,9 @@ describe('myqueue CLI', () => {
     const lines = Array.from({ length: 3000 }, (_, i) => `${i}\t"quoted" \\ é ✓ ${'x'.repeat(i % 50)}`);
     const file = join(dir, 'lines.txt');
     writeFileSync(file, lines.slice(0, 1500).join('\n') + '\n\n' + lines.slice(1500).join('\r\n') + '\n');
-    const produced = await myqueue(['produce', 'lines', file]);
+    // stderr is a pipe here: --progress forces the bar, which then prints plain lines.
+    const produced = await myqueue(['produce', 'lines', file, '--progress']);
+    expect(produced.stderr).toMatch(/produce \|[^\n]*\| 100% \| 3000 sent/);
     expect(produced.stderr).toMatch(/sent 3000 messages to lines/);
     expect(produced.code).toBe(0);
 

@@ -160,18 +160,26 @@ describe('modern interface', () => {
     expect(got).toEqual([]);
   });
 
-  it('heartbeats keep registered clients alive in the manager status', async () => {
+  it('heartbeats keep registered producers and consumers alive in the manager status', async () => {
     await mq.createTopic({ name: 'hb', partitions: 1, replicationFactor: 3 });
     const producer = mq.producer();
     await producer.connect(['hb']);
-    const id = producer.producerId!;
-    // Longer than the manager's suspect timeout (3 s): only heartbeats keep the producer fresh.
+    const consumer = mq.consumer({ topics: ['hb'] });
+    await consumer.connect();
+    // Longer than the manager's suspect timeout (3 s): only heartbeats keep the clients fresh.
     await new Promise((r) => setTimeout(r, 4000));
     const status = await mq.status();
-    const me = status.clients.find((c) => c.kind === 'producer' && c.id === id);
-    expect(me).toBeDefined();
-    expect(me!.state).toBe('alive');
-    expect(me!.lastSeenAgoMs).toBeLessThan(2500);
+    for (const [kind, id] of [
+      ['producer', producer.producerId],
+      ['consumer', consumer.consumerId],
+    ] as const) {
+      const me = status.clients.find((c) => c.kind === kind && c.id === id);
+      expect(me, `${kind} ${id}`).toBeDefined();
+      expect(me!.state).toBe('alive');
+      expect(me!.lastSeenAgoMs).toBeLessThan(2500);
+      expect(me!.topics.map((t) => t.topic)).toEqual(['hb']);
+    }
+    await consumer.stop();
     await producer.close();
   });
 });

@@ -24,7 +24,7 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
 }
 
 it('runs both scenarios against a fresh cluster; every consumer gets every message of its topics once, in order', async () => {
-  const { code, output } = await run([], 170_000);
+  const { code, output } = await run([], 280_000);
   expect(output).toMatch(/PASS scenario1/);
   expect(output).toMatch(/PASS scenario2/);
   expect(output).toMatch(/C1 T2: 2317\/2317 received over 3 partitions, each once, in order/);

@@ -105,7 +105,8 @@ export function buildProgram(): Command {
     .option('--max-pending <n>', 'most messages awaiting their ack', int('max-pending', 1), 20_000)
     .option('--no-idempotent', 'disable the idempotent producer')
     .option('--create', 'create the topic if it does not exist')
-    .option('--no-progress', 'no progress bar')
+    .option('--progress', 'show the progress bar of a file even when stderr is not a terminal')
+    .option('--no-progress', 'no progress bar (default when stderr is not a terminal)')
     .action(
       async (
         topic: string,
@@ -118,14 +119,14 @@ export function buildProgram(): Command {
           maxPending: number;
           idempotent: boolean;
           create?: boolean;
-          progress: boolean;
+          progress?: boolean;
         },
       ) => {
         const summary = await withClient(program, (client) =>
           produceCommand(client, topic, file, {
             ...opts,
             create: opts.create ?? false,
-            progress: opts.progress && process.stderr.isTTY === true,
+            progress: opts.progress ?? process.stderr.isTTY === true,
           }),
         );
         const secs = summary.elapsedMs / 1000;

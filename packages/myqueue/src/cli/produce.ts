@@ -12,7 +12,7 @@ export interface ProduceCommandOptions {
   readonly batchSize?: number;
   readonly idempotent: boolean;
   readonly create: boolean;
-  /** Show a progress bar (files only; default when stderr is a terminal). */
+  /** Show a progress bar (files only; the CLI's default: when stderr is a terminal). */
   readonly progress: boolean;
   /** Most messages waiting for their ack at once; reading pauses above it. */
   readonly maxPending: number;
@@ -44,7 +44,13 @@ export async function produceCommand(
   const bar =
     file && options.progress
       ? new SingleBar(
-          { format: 'produce |{bar}| {percentage}% | {sent} sent | {eta}s left', stream: process.stderr },
+          {
+            format: 'produce |{bar}| {percentage}% | {sent} sent | {eta}s left',
+            stream: process.stderr,
+            // Forced on without a terminal (--progress): a plain line now and then instead of redrawing.
+            noTTYOutput: true,
+            notTTYSchedule: 1000,
+          },
           Presets.shades_classic,
         )
       : undefined;
