@@ -1,0 +1,194 @@
+/**
+ * The workload: producers send unique numbered messages (`p<k>-<n>`) through the myqueue client, each
+ * send recorded as invoke + ok/fail/info; consumers read every partition from the start and record each
+ * record they are handed. Every process has its own client, like separate applications.
+ */
+import { MyQueue, certainlyNotApplied, toMyQueueError, type Consumer } from 'myqueue';
+import type { HistoryWriter } from './history.js';
+
+export interface WorkloadOptions {
+  readonly managerUrl: string;
+  readonly topic: string;
+  readonly partitions: number;
+  readonly producers: number;
+  readonly consumers: number;
+  /** Messages per second per producer. */
+  readonly rate: number;
+  /** Sends a producer may have waiting for their ack at once. */
+  readonly maxInFlight: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+class ProducerProcess {
+  readonly #mq: MyQueue;
+  readonly #inFlight = new Set<Promise<void>>();
+  #n = 0;
+  #running = true;
+  #loop: Promise<void> | undefined;
+  acked = 0;
+
+  constructor(
+    readonly name: string,
+    readonly o: WorkloadOptions,
+    readonly history: HistoryWriter,
+  ) {
+    this.#mq = new MyQueue({ manager: o.managerUrl, heartbeats: true });
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const producer = this.#mq.producer({ lingerMs: 5 });
+    const interval = 1000 / this.o.rate;
+    let due = Date.now();
+    while (this.#running) {
+      if (this.#inFlight.size >= this.o.maxInFlight) {
+        await Promise.race(this.#inFlight);
+        continue;
+      }
+      const n = this.#n++;
+      const id = `${this.name}-${n}`;
+      const partition = n % this.o.partitions;
+      this.history.write({ process: this.name, type: 'invoke', f: 'send', value: { id, partition } });
+      const p = producer.send({ topic: this.o.topic, messages: [{ value: id, partition }] }).then(
+        ([meta]) => {
+          this.acked++;
+          this.history.write({
+            process: this.name,
+            type: 'ok',
+            f: 'send',
+            value: { id, partition, offset: meta.offset },
+          });
+        },
+        (e: unknown) => {
+          const err = toMyQueueError(e);
+          this.history.write({
+            process: this.name,
+            type: certainlyNotApplied(err) ? 'fail' : 'info',
+            f: 'send',
+            value: { id, partition },
+            error: `${err.code}: ${err.message}`.slice(0, 200),
+          });
+        },
+      );
+      this.#inFlight.add(p);
+      void p.finally(() => this.#inFlight.delete(p));
+      due += interval;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      else if (wait < -1000) due = Date.now(); // fell behind (a stall): do not burst to catch up
+    }
+  }
+
+  /** Stops sending new messages and waits for every send to complete. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    await Promise.all(this.#inFlight);
+    await this.#mq.close().catch(() => undefined);
+  }
+}
+
+class ConsumerProcess {
+  readonly #mq: MyQueue;
+  #consumer: Consumer | undefined;
+  #loop: Promise<void> | undefined;
+  #running = true;
+  #generation = 0;
+  /** Next offset expected per partition, for the current consumer generation. */
+  positions = new Map<number, number>();
+  reads = 0;
+
+  constructor(
+    readonly name: string,
+    readonly o: WorkloadOptions,
+    readonly history: HistoryWriter,
+  ) {
+    this.#mq = new MyQueue({ manager: o.managerUrl, heartbeats: true });
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      // A consumer that fails (a non-retriable error) is replaced by a new one reading from the start,
+      // recorded as a new process so its reads are checked on their own.
+      const process = this.#generation === 0 ? this.name : `${this.name}.${this.#generation}`;
+      this.#generation++;
+      this.positions = new Map();
+      const consumer = this.#mq.consumer({ topics: [this.o.topic], startAt: 'earliest', autoCommit: true });
+      this.#consumer = consumer;
+      try {
+        for await (const m of consumer) {
+          this.reads++;
+          this.positions.set(m.partition, m.offset + 1);
+          this.history.write({
+            process,
+            type: 'ok',
+            f: 'read',
+            value: { partition: m.partition, offset: m.offset, id: m.value },
+          });
+        }
+      } catch (e) {
+        const err = toMyQueueError(e);
+        this.history.write({ process, type: 'info', f: 'consumer-failed', error: `${err.code}: ${err.message}` });
+        await consumer.stop().catch(() => undefined);
+        await sleep(1000);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#consumer?.stop().catch(() => undefined);
+    await this.#loop;
+    await this.#mq.close().catch(() => undefined);
+  }
+}
+
+export class Workload {
+  readonly producers: ProducerProcess[];
+  readonly consumers: ConsumerProcess[];
+
+  constructor(o: WorkloadOptions, history: HistoryWriter) {
+    this.producers = Array.from({ length: o.producers }, (_, i) => new ProducerProcess(`p${i + 1}`, o, history));
+    this.consumers = Array.from({ length: o.consumers }, (_, i) => new ConsumerProcess(`c${i + 1}`, o, history));
+  }
+
+  start(): void {
+    for (const p of this.producers) p.start();
+    for (const c of this.consumers) c.start();
+  }
+
+  get acked(): number {
+    return this.producers.reduce((n, p) => n + p.acked, 0);
+  }
+
+  get reads(): number {
+    return this.consumers.reduce((n, c) => n + c.reads, 0);
+  }
+
+  stopProducers(): Promise<void> {
+    return Promise.all(this.producers.map((p) => p.stop())).then(() => undefined);
+  }
+
+  /** Waits until every consumer has read up to `ends` (partition -> high watermark), or the deadline. */
+  async waitConsumers(ends: ReadonlyMap<number, number>, deadline: number): Promise<boolean> {
+    const caughtUp = () =>
+      this.consumers.every((c) => [...ends].every(([p, end]) => end === 0 || (c.positions.get(p) ?? 0) >= end));
+    while (!caughtUp()) {
+      if (Date.now() > deadline) return false;
+      await sleep(200);
+    }
+    return true;
+  }
+
+  stopConsumers(): Promise<void> {
+    return Promise.all(this.consumers.map((c) => c.stop())).then(() => undefined);
+  }
+}
