@@ -59,10 +59,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | { check: str
     partitions: num('partitions', values.partitions, 3, 1, 64),
     producers: num('producers', values.producers, 3, 1, 32),
     consumers: num('consumers', values.consumers, 2, 0, 16),
-    rate: num('rate', values.rate, quick ? 100 : 200, 1, 100_000),
+    rate: num('rate', values.rate, 100, 1, 100_000),
     faults,
-    faultMs: num('fault-ms', values['fault-ms'], quick ? 5_000 : 8_000, 100, 600_000),
-    recoverMs: num('recover-ms', values['recover-ms'], quick ? 4_000 : 5_000, 0, 600_000),
+    faultMs: num('fault-ms', values['fault-ms'], quick ? 4_000 : 8_000, 100, 600_000),
+    recoverMs: num('recover-ms', values['recover-ms'], quick ? 3_000 : 5_000, 0, 600_000),
     seed: num('seed', values.seed, Math.floor(Math.random() * 1e9), 0, 2 ** 32 - 1),
     dir: values.dir,
     keep: values.keep ?? false,
@@ -111,7 +111,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     console.log(formatReport(r.report));
     console.log(
       `faults: ${JSON.stringify(r.faultCounts)}; ${r.operations} operations; ${(r.elapsedMs / 1000).toFixed(0)} s; ` +
-        `drained: ${r.drained}; seed ${o.seed}`,
+        `drained: ${r.drained}; retries answered as duplicates: ${r.duplicateRetries}; seed ${o.seed}`,
     );
     if (r.kept)
       console.log(`run kept in ${r.dir} (history.jsonl, logs.json, report.json, cluster/logs, cluster/<broker>)`);

@@ -4,7 +4,8 @@
  * `info` (unknown: it may or may not have happened). Observations (a consumer reading a record) and the
  * nemesis's faults are single `ok`/`info` lines.
  */
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { closeSync, createWriteStream, openSync, readSync, type WriteStream } from 'node:fs';
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 
@@ -62,9 +63,24 @@ export class HistoryWriter {
   }
 }
 
-/** Reads a history file written by HistoryWriter. */
+/** Reads a history file written by HistoryWriter (in chunks: a soak's history outgrows one string). */
 export function readHistory(path: string): Op[] {
   const ops: Op[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) if (line.trim()) ops.push(JSON.parse(line) as Op);
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(8 << 20);
+    const decoder = new StringDecoder('utf8'); // keeps a character cut at a chunk's end for the next one
+    let rest = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.byteLength, null);
+      if (n === 0) break;
+      const lines = (rest + decoder.write(chunk.subarray(0, n))).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) ops.push(JSON.parse(line) as Op);
+    }
+    if (rest.trim()) ops.push(JSON.parse(rest) as Op);
+  } finally {
+    closeSync(fd);
+  }
   return ops;
 }

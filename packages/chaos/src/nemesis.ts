@@ -42,13 +42,16 @@ export interface NemesisOptions {
   readonly onEvent?: (line: string) => void;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Sleeps `ms`, or less if `signal` aborts first. */
+const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 export class Nemesis {
@@ -64,8 +67,12 @@ export class Nemesis {
     readonly o: NemesisOptions,
   ) {}
 
-  #pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.o.random() * items.length)];
+  #deck: FaultName[] = [];
+
+  /** The next fault: every fault of the menu once, in a random order, then again (covers the menu fast). */
+  #nextFault(): FaultName {
+    if (this.#deck.length === 0) this.#deck = this.#shuffle(this.o.faults);
+    return this.#deck.pop()!;
   }
 
   #shuffle<T>(items: readonly T[]): T[] {
@@ -85,7 +92,7 @@ export class Nemesis {
   /** Runs rounds until `signal` aborts; the fault in force when it aborts is healed. */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const fault = this.#pick(this.o.faults);
+      const fault = this.#nextFault();
       this.rounds++;
       this.counts.set(fault, (this.counts.get(fault) ?? 0) + 1);
       try {

@@ -41,6 +41,8 @@ export interface RunResult {
   readonly faultCounts: Readonly<Record<string, number>>;
   readonly operations: number;
   readonly elapsedMs: number;
+  /** Produce retries the brokers answered as duplicates (stored once: idempotence at work). */
+  readonly duplicateRetries: number;
   /** Whether every replica converged and every consumer caught up before the final read. */
   readonly drained: boolean;
 }
@@ -115,6 +117,7 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
       operations: history.count,
       elapsedMs: Date.now() - started,
       drained: ends !== undefined && consumersDone,
+      duplicateRetries: workload.duplicates,
     };
     return result;
   } finally {

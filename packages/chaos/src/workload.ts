@@ -3,7 +3,7 @@
  * send recorded as invoke + ok/fail/info; consumers read every partition from the start and record each
  * record they are handed. Every process has its own client, like separate applications.
  */
-import { MyQueue, certainlyNotApplied, toMyQueueError, type Consumer } from 'myqueue';
+import { MyQueue, certainlyNotApplied, toMyQueueError, type Consumer, type Producer } from 'myqueue';
 import type { HistoryWriter } from './history.js';
 
 export interface WorkloadOptions {
@@ -26,12 +26,15 @@ class ProducerProcess {
   #n = 0;
   #running = true;
   #loop: Promise<void> | undefined;
+  #producer: Producer | undefined;
   acked = 0;
 
   constructor(
     readonly name: string,
     readonly o: WorkloadOptions,
     readonly history: HistoryWriter,
+    /** How long a send retries before it gives up (an unknown outcome when a request was sent). */
+    readonly deliveryTimeoutMs: number,
   ) {
     this.#mq = new MyQueue({ manager: o.managerUrl, heartbeats: true });
   }
@@ -40,8 +43,14 @@ class ProducerProcess {
     this.#loop = this.#run();
   }
 
+  /** Batches the broker answered as already stored: retries the idempotent producer made harmless. */
+  get duplicates(): number {
+    return this.#producer?.stats.duplicates ?? 0;
+  }
+
   async #run(): Promise<void> {
-    const producer = this.#mq.producer({ lingerMs: 5 });
+    const producer = this.#mq.producer({ lingerMs: 5, deliveryTimeoutMs: this.deliveryTimeoutMs });
+    this.#producer = producer;
     const interval = 1000 / this.o.rate;
     let due = Date.now();
     while (this.#running) {
@@ -156,7 +165,12 @@ export class Workload {
   readonly consumers: ConsumerProcess[];
 
   constructor(o: WorkloadOptions, history: HistoryWriter) {
-    this.producers = Array.from({ length: o.producers }, (_, i) => new ProducerProcess(`p${i + 1}`, o, history));
+    // Odd producers wait out any outage (30 s); even ones give up after 8 s, so sends with an unknown
+    // outcome happen and the producer takes a new id (fencing) mid-run.
+    this.producers = Array.from(
+      { length: o.producers },
+      (_, i) => new ProducerProcess(`p${i + 1}`, o, history, i % 2 === 0 ? 30_000 : 8_000),
+    );
     this.consumers = Array.from({ length: o.consumers }, (_, i) => new ConsumerProcess(`c${i + 1}`, o, history));
   }
 
@@ -167,6 +181,10 @@ export class Workload {
 
   get acked(): number {
     return this.producers.reduce((n, p) => n + p.acked, 0);
+  }
+
+  get duplicates(): number {
+    return this.producers.reduce((n, p) => n + p.duplicates, 0);
   }
 
   get reads(): number {
