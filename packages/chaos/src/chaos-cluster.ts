@@ -13,6 +13,8 @@ export interface ChaosClusterOptions {
   readonly brokers: number;
   /** Where the cluster's data and process logs go (kept: the run decides whether to remove them). */
   readonly dir: string;
+  /** A Postgres server for the manager's metadata (a fresh database, dropped at the end). Default: PGlite. */
+  readonly postgresUrl?: string | undefined;
 }
 
 export type PartitionHealth = BrokerHealth['partitions'][number];
@@ -35,6 +37,7 @@ export class ChaosCluster {
         keepDir: true,
         logLevel: 'info',
         brokerEnvOf: (id) => ({ ADVERTISED_PEER: advertised.get(id) ?? '' }),
+        ...(o.postgresUrl ? { postgresUrl: o.postgresUrl } : {}),
       });
     } catch (e) {
       await proxy.close();

@@ -13,7 +13,7 @@ import { runChaos, type RunOptions } from './run.js';
 
 const USAGE = `usage: pnpm chaos [--quick | --minutes N] [--brokers 3|5] [--partitions N] [--producers N]
                   [--consumers N] [--rate MSG_PER_S] [--faults a,b,...] [--fault-ms MS] [--recover-ms MS]
-                  [--seed N] [--dir DIR] [--keep]
+                  [--seed N] [--dir DIR] [--keep] [--postgres URL]
        pnpm chaos --check DIR
 faults: ${FAULTS.join(', ')}`;
 
@@ -34,6 +34,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | { check: str
       'recover-ms': { type: 'string' },
       seed: { type: 'string' },
       dir: { type: 'string' },
+      postgres: { type: 'string' },
       keep: { type: 'boolean' },
       check: { type: 'string' },
       help: { type: 'boolean' },
@@ -65,6 +66,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | { check: str
     recoverMs: num('recover-ms', values['recover-ms'], quick ? 3_000 : 5_000, 0, 600_000),
     seed: num('seed', values.seed, Math.floor(Math.random() * 1e9), 0, 2 ** 32 - 1),
     dir: values.dir,
+    postgresUrl: values.postgres,
     keep: values.keep ?? false,
   };
 }

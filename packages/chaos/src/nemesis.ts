@@ -9,6 +9,7 @@ import type { HistoryWriter } from './history.js';
 export const FAULTS = [
   'kill-leader',
   'kill-majority',
+  'kill-all',
   'pause-leader',
   'isolate-leader',
   'blackhole-leader',
@@ -123,6 +124,13 @@ export class Nemesis {
         for (const v of victims) await this.#kill(v);
         return async () => {
           for (const v of victims) await this.#restart(v);
+        };
+      }
+      case 'kill-all': {
+        // A power cut of every broker at once: they all come back from what their disks hold.
+        await Promise.all(ids.map((id) => this.#kill(id)));
+        return async () => {
+          for (const id of this.#shuffle(ids)) await this.#restart(id);
         };
       }
       case 'pause-leader': {

@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly faultMs: number;
   readonly recoverMs: number;
   readonly seed: number;
+  /** Postgres server for the manager (e.g. postgres://postgres@127.0.0.1:5432/postgres). Default: PGlite. */
+  readonly postgresUrl?: string | undefined;
   /** Run directory. Default: a new temp dir. */
   readonly dir?: string;
   /** Keep the run directory even when the run passes. */
@@ -58,13 +60,15 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
   const historyPath = join(dir, 'history.jsonl');
   const history = new HistoryWriter(historyPath);
   log(`run dir ${dir}; seed ${o.seed}`);
-  const cluster = await ChaosCluster.start({ brokers: o.brokers, dir });
+  const cluster = await ChaosCluster.start({ brokers: o.brokers, dir, postgresUrl: o.postgresUrl });
   let result: RunResult | undefined;
   try {
     const admin = new MyQueue({ manager: cluster.cluster.managerUrl, heartbeats: false });
     await admin.createTopic({ name: TOPIC, partitions: o.partitions, replicationFactor: Math.min(3, o.brokers) });
     await admin.close();
-    log(`cluster up: manager + ${o.brokers} brokers behind the peer proxy; topic ${TOPIC} x${o.partitions}, RF 3`);
+    log(
+      `cluster up: manager (${o.postgresUrl ? 'Postgres' : 'PGlite'}) + ${o.brokers} brokers behind the peer proxy; topic ${TOPIC} x${o.partitions}, RF 3`,
+    );
 
     const workload = new Workload(
       {
@@ -99,7 +103,8 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
 
     log('heal: resume, restart and reconnect everything; drain');
     await nemesis.healAll();
-    await workload.stopProducers();
+    const abandoned = await workload.stopProducers();
+    if (abandoned > 0) log(`${abandoned} sends never completed (left unknown)`);
     const ends = await converge(cluster, 90_000);
     const consumersDone = await workload.waitConsumers(ends ?? new Map(), Date.now() + 60_000);
     await workload.stopConsumers();

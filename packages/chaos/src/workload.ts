@@ -20,6 +20,22 @@ export interface WorkloadOptions {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Waits for `work` at most `ms`; resolves to whether it finished. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long the drain waits for a producer's outstanding sends (they stay unknown in the history after). */
+const DRAIN_SENDS_MS = 90_000;
+/** How long closing a client may take before the run moves on. */
+const CLOSE_MS = 10_000;
+
 class ProducerProcess {
   readonly #mq: MyQueue;
   readonly #inFlight = new Set<Promise<void>>();
@@ -92,12 +108,21 @@ class ProducerProcess {
     }
   }
 
-  /** Stops sending new messages and waits for every send to complete. */
-  async stop(): Promise<void> {
+  /**
+   * Stops sending new messages and waits (bounded) for every send to complete; resolves to the number of
+   * sends still open, which the history leaves without a completion (unknown outcome).
+   */
+  async stop(): Promise<number> {
     this.#running = false;
     await this.#loop;
-    await Promise.all(this.#inFlight);
-    await this.#mq.close().catch(() => undefined);
+    await within(Promise.all(this.#inFlight), DRAIN_SENDS_MS);
+    const open = this.#inFlight.size;
+    if (open > 0) this.history.write({ process: this.name, type: 'info', f: 'abandoned', value: { sends: open } });
+    await within(
+      this.#mq.close().catch(() => undefined),
+      CLOSE_MS,
+    );
+    return open;
   }
 }
 
@@ -154,9 +179,12 @@ class ConsumerProcess {
 
   async stop(): Promise<void> {
     this.#running = false;
-    await this.#consumer?.stop().catch(() => undefined);
-    await this.#loop;
-    await this.#mq.close().catch(() => undefined);
+    await within(this.#consumer?.stop().catch(() => undefined) ?? Promise.resolve(), CLOSE_MS);
+    await within(this.#loop ?? Promise.resolve(), CLOSE_MS);
+    await within(
+      this.#mq.close().catch(() => undefined),
+      CLOSE_MS,
+    );
   }
 }
 
@@ -191,8 +219,10 @@ export class Workload {
     return this.consumers.reduce((n, c) => n + c.reads, 0);
   }
 
-  stopProducers(): Promise<void> {
-    return Promise.all(this.producers.map((p) => p.stop())).then(() => undefined);
+  /** Stops the producers; resolves to the number of sends that never completed. */
+  async stopProducers(): Promise<number> {
+    const open = await Promise.all(this.producers.map((p) => p.stop()));
+    return open.reduce((a, b) => a + b, 0);
   }
 
   /** Waits until every consumer has read up to `ends` (partition -> high watermark), or the deadline. */
