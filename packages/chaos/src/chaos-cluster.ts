@@ -35,6 +35,7 @@ export class ChaosCluster {
         brokers: o.brokers,
         dir: join(o.dir, 'cluster'),
         keepDir: true,
+        startTimeoutMs: 120_000,
         logLevel: 'info',
         brokerEnvOf: (id) => ({ ADVERTISED_PEER: advertised.get(id) ?? '' }),
         ...(o.postgresUrl ? { postgresUrl: o.postgresUrl } : {}),

@@ -55,7 +55,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | { check: str
   for (const f of faults) if (!FAULTS.includes(f)) throw new Error(`unknown fault ${f}\n${USAGE}`);
   const brokers = num('brokers', values.brokers, 3, 3, 5);
   return {
-    durationMs: num('minutes', values.minutes, quick ? 1.25 : 10, 0.1, 24 * 60) * 60_000,
+    durationMs: num('minutes', values.minutes, quick ? 1 : 10, 0.1, 24 * 60) * 60_000,
     brokers,
     partitions: num('partitions', values.partitions, 3, 1, 64),
     producers: num('producers', values.producers, 3, 1, 32),
