@@ -33,6 +33,8 @@ export interface LocalClusterOptions {
   /** Extra environment of the manager (e.g. MQ_DEAD_AFTER_MS) and of every broker. */
   readonly managerEnv?: Record<string, string>;
   readonly brokerEnv?: Record<string, string>;
+  /** Extra environment of one broker (e.g. its ADVERTISED_PEER), applied after brokerEnv. */
+  readonly brokerEnvOf?: (id: string) => Record<string, string>;
   /**
    * A Postgres server (e.g. postgres://postgres@127.0.0.1:5432/postgres): the manager gets a fresh database
    * `mq_client_<random>` on it, dropped by stop(). Default: the manager's embedded PGlite.
@@ -59,6 +61,12 @@ export interface LocalCluster {
   killBroker(id: string, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a stopped broker again, same id, ports and data. */
   startBroker(id: string): Promise<void>;
+  /** The manager's pid, or undefined while it is down. */
+  readonly managerPid: number | undefined;
+  /** Kills the manager (SIGKILL by default) and waits for it to exit. */
+  killManager(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped manager again, same port and data, and waits until it answers. */
+  startManager(): Promise<void>;
   /** The log of a process ('manager' or a broker id). */
   log(name: string): string;
   /** Stops everything (SIGTERM, then SIGKILL after 5 s) and removes the temp dir unless kept. */
@@ -193,6 +201,25 @@ class Cluster implements LocalCluster {
     );
   }
 
+  get managerPid(): number | undefined {
+    return this.#procs.get('manager')?.child?.pid;
+  }
+
+  async killManager(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.#procs.get('manager');
+    if (p) await this.#exit(p, signal, 5000);
+  }
+
+  async startManager(): Promise<void> {
+    this.spawn('manager');
+    await waitUntil(
+      'manager',
+      Date.now() + 60_000,
+      async () => this.alive('manager') && (await getJson(`${this.managerUrl}/v1/health`)) !== undefined,
+      () => this.log('manager'),
+    );
+  }
+
   log(name: string): string {
     const p = this.#procs.get(name);
     if (!p) return '';
@@ -294,6 +321,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
             MANAGER_URL: managerUrl,
             LOG_LEVEL: logLevel,
             ...options.brokerEnv,
+            ...options.brokerEnvOf?.(id),
           },
         },
         broker,

@@ -174,6 +174,18 @@ export function certainlyNotApplied(e: MyQueueError): boolean {
   return e.code !== 'MQ_ERR_TIMEOUT' && e.code !== 'MQ_ERR_INTERNAL' && e.code !== 'MQ_ERR_UNAVAILABLE';
 }
 
+/**
+ * True when a failed produce attempt leaves open that its batch was stored. Only failures that prove the
+ * batch never reached a Raft log rule it out (a connection never opened, a request refused as malformed or
+ * unauthorized, a sequence rejected). A 421/503 (not leader, no leader) does not: a leader that loses
+ * leadership with the batch in its log answers it too, and the next leader may still commit the batch
+ * (docs/api.md). A batch is certainly not stored only if every attempt failed that way.
+ */
+export function produceMayHaveStored(e: MyQueueError): boolean {
+  if (e.code === 'MQ_ERR_NOT_LEADER' || e.code === 'MQ_ERR_NO_LEADER') return e.details.sent !== false;
+  return !certainlyNotApplied(e);
+}
+
 /** Thrown by calls on a producer or consumer after stop()/close(). */
 export function closedError(what: string): MyQueueError {
   return new BadRequestError(`${what} is stopped`, { details: { closed: true } });

@@ -15,10 +15,12 @@ import type { ClientContext } from './client-context.js';
 import { NETWORK_MARGIN_MS } from './client-context.js';
 import {
   BadRequestError,
+  TimeoutError,
   UnknownPartitionError,
   UnknownProducerError,
   certainlyNotApplied,
   closedError,
+  produceMayHaveStored,
   toMyQueueError,
   type MyQueueError,
 } from './errors.js';
@@ -254,6 +256,9 @@ export class Producer {
     const { topic, partition, records } = batch;
     const { options, router, http } = this.#ctx;
     let producerId: number | undefined;
+    // Whether some attempt may have stored the batch: then its outcome stays unknown whatever the last
+    // attempt says, and its sequence number must never be reused for other records.
+    let mayBeStored = false;
     try {
       const body: ProduceRequest = {
         records: records.map((r) => r.record),
@@ -272,15 +277,20 @@ export class Producer {
       const res = await router.call(
         topic,
         partition,
-        (origin) => {
+        async (origin) => {
           this.#stats.requests++;
-          return http.request<ProduceResponse>({
-            origin,
-            method: 'POST',
-            path: brokerRoutes.produce(topic, partition),
-            body,
-            timeoutMs: options.requestTimeoutMs + NETWORK_MARGIN_MS,
-          });
+          try {
+            return await http.request<ProduceResponse>({
+              origin,
+              method: 'POST',
+              path: brokerRoutes.produce(topic, partition),
+              body,
+              timeoutMs: options.requestTimeoutMs + NETWORK_MARGIN_MS,
+            });
+          } catch (e) {
+            if (produceMayHaveStored(toMyQueueError(e, origin))) mayBeStored = true;
+            throw e;
+          }
         },
         { deadline: records[0].enqueuedAt + this.#options.deliveryTimeoutMs },
       );
@@ -290,7 +300,12 @@ export class Producer {
       if (res.duplicate) this.#stats.duplicates++;
       records.forEach((r, i) => r.handle.resolve(res.baseOffset + i));
     } catch (e) {
-      const error = toMyQueueError(e);
+      let error = toMyQueueError(e);
+      if (mayBeStored && certainlyNotApplied(error))
+        error = new TimeoutError(
+          `the batch may have been stored by an earlier attempt; its outcome is unknown (last attempt: ${error.message})`,
+          { cause: error, details: { topic, partition } },
+        );
       if (
         producerId !== undefined &&
         producerId === this.#producerId &&

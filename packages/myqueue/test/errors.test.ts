@@ -5,8 +5,11 @@ import {
   NotLeaderError,
   UnknownTopicError,
   type NotPrimaryError,
+  NoLeaderError,
+  OutOfOrderSequenceError,
   certainlyNotApplied,
   createError,
+  produceMayHaveStored,
   errorFromResponse,
   toMyQueueError,
 } from '../src/errors.js';
@@ -71,5 +74,19 @@ describe('typed errors', () => {
     expect(certainlyNotApplied(nested)).toBe(false);
     expect(certainlyNotApplied(new UnknownTopicError())).toBe(true);
     expect(toMyQueueError(new UnknownTopicError('t'))).toBeInstanceOf(UnknownTopicError);
+  });
+
+  it('a produce attempt answered 421/503 may have stored its batch (a leader deposed mid-request answers so)', () => {
+    const refused = toMyQueueError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }));
+    expect(produceMayHaveStored(refused)).toBe(false);
+    expect(produceMayHaveStored(new OutOfOrderSequenceError('seq'))).toBe(false);
+    expect(produceMayHaveStored(new UnknownTopicError())).toBe(false);
+    const deposed = new NotLeaderError('lost leadership', { details: { leader: 'b2', leaderUrl: 'http://b2' } });
+    expect(certainlyNotApplied(deposed)).toBe(true);
+    expect(produceMayHaveStored(deposed)).toBe(true);
+    expect(produceMayHaveStored(new NoLeaderError('election'))).toBe(true);
+    expect(
+      produceMayHaveStored(toMyQueueError(Object.assign(new Error('y'), { code: 'UND_ERR_HEADERS_TIMEOUT' }))),
+    ).toBe(true);
   });
 });
