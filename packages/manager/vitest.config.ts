@@ -5,6 +5,6 @@ export default defineConfig({
     // End-to-end files start real processes: one file at a time keeps the machine usable.
     fileParallelism: false,
     testTimeout: 120_000,
-    hookTimeout: 180_000,
+    hookTimeout: 240_000,
   },
 });

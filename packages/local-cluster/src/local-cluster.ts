@@ -53,6 +53,8 @@ export interface LocalClusterOptions {
    * `<databasePrefix>_<random>` on it, dropped by stop(). Default: the manager's embedded PGlite.
    */
   readonly postgresUrl?: string;
+  /** A database to use as it is (not created, not dropped), e.g. the user's DATABASE_URL. Wins over postgresUrl. */
+  readonly databaseUrl?: string;
   /** Prefix of that database's name (letters, digits, underscores). Default 'mq_client'. */
   readonly databasePrefix?: string;
   /** How long to wait for everything to come up. Default 60000 ms. */
@@ -343,7 +345,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const pgliteDir = options.pgliteData === 'memory' ? '' : join(dir, 'pglite');
   try {
     const database: Record<string, string> = {};
-    if (options.postgresUrl) {
+    if (options.databaseUrl) {
+      database.DATABASE_URL = options.databaseUrl;
+    } else if (options.postgresUrl) {
       const { url, drop } = await createDatabase(options.postgresUrl, options.databasePrefix ?? 'mq_client');
       cluster.dropDatabase = drop;
       database.DATABASE_URL = url;

@@ -55,7 +55,7 @@ export function isFailure(a: Answer): boolean {
     a.status < 500 &&
     a.body.status === 'failure' &&
     typeof a.body.message === 'string' &&
-    (a.body.message).length > 0 &&
+    a.body.message.length > 0 &&
     !/\n\s+at /.test(a.text) &&
     !('stack' in a.body)
   );
@@ -73,7 +73,9 @@ export async function eventually<T>(what: string, ms: number, check: () => Promi
       last = err;
     }
     if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`);
+      throw new Error(
+        `${what}: not within ${ms} ms${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -62,6 +62,7 @@ describe.each(backends)('logging-queue API on $name', ({ postgresUrl, skip }) =>
       postgresUrl,
       databasePrefix: 'manager',
       managerEnv: FAST_ELECTION,
+      startTimeoutMs: 150_000,
     });
     [m, r] = cluster.managerUrls;
   });
@@ -211,8 +212,8 @@ describe.each(backends)('logging-queue API on $name', ({ postgresUrl, skip }) =>
       expect(await size('rr', consumer)).toBe(30);
 
       // Consumes rotate over the partitions: the first three come from three different partitions.
-      const firstThree = [];
-      for (let i = 0; i < 3; i++) firstThree.push(ok(await consume('rr', consumer)).message);
+      const firstThree: string[] = [];
+      for (let i = 0; i < 3; i++) firstThree.push(String(ok(await consume('rr', consumer)).message));
       const partitionOf = (msg: string) => Number(msg.slice(1)) % 3; // m0 -> p0, m1 -> p1, ... when produces rotate from 0
       expect(new Set(firstThree.map(partitionOf)).size).toBe(3);
       for (const partition of [0, 1, 2]) expect(await size('rr', consumer, { partition })).toBe(9);
