@@ -3,6 +3,7 @@ import { request } from 'undici';
 import type { HealthEntry } from './raft-host/partition-replica.js';
 
 export interface ManagerClientOptions {
+  /** The manager's URL, or several separated by commas (primary and replicas): tried in turn on failure. */
   readonly managerUrl: string;
   readonly clusterToken: string;
   readonly broker: { readonly id: string; readonly url: string; readonly peer: string };
@@ -27,9 +28,20 @@ export class ManagerClient {
   #registered = false;
   #failing = false;
   #inFlight: Promise<void> | undefined;
+  readonly #urls: string[];
+  #current = 0;
 
   constructor(options: ManagerClientOptions) {
     this.#o = options;
+    this.#urls = options.managerUrl
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u.length > 0);
+  }
+
+  /** The manager this client talks to now. */
+  get managerUrl(): string {
+    return this.#urls[this.#current] ?? this.#o.managerUrl;
   }
 
   start(): void {
@@ -52,27 +64,29 @@ export class ManagerClient {
       if (!this.#registered) {
         await this.#post('/v1/brokers/register', this.#o.broker);
         this.#registered = true;
-        this.#o.logger.info({ manager: this.#o.managerUrl }, 'registered with the manager');
+        this.#o.logger.info({ manager: this.managerUrl }, 'registered with the manager');
       }
       const status = await this.#post('/v1/brokers/heartbeat', {
         id: this.#o.broker.id,
         partitions: this.#o.partitions(),
       });
       if (status === 404) this.#registered = false;
-      if (this.#failing) this.#o.logger.info({ manager: this.#o.managerUrl }, 'manager reachable again');
+      if (this.#failing) this.#o.logger.info({ manager: this.managerUrl }, 'manager reachable again');
       this.#failing = false;
     } catch (err) {
       if (!this.#failing)
         this.#o.logger.warn(
-          { err: (err as Error).message, manager: this.#o.managerUrl },
+          { err: (err as Error).message, manager: this.managerUrl },
           'manager unreachable; will keep trying',
         );
       this.#failing = true;
+      // With several managers listed, the next beat tries the next one (a replica forwards to the primary).
+      this.#current = (this.#current + 1) % Math.max(1, this.#urls.length);
     }
   }
 
   async #post(path: string, body: unknown): Promise<number> {
-    const res = await request(new URL(path, this.#o.managerUrl), {
+    const res = await request(new URL(path, this.managerUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#o.clusterToken}` },
       body: JSON.stringify(body),

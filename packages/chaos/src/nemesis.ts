@@ -169,13 +169,13 @@ export class Nemesis {
         return () => this.#healLinks();
       }
       case 'kill-manager': {
-        await cluster.cluster.killManager('SIGKILL');
+        await cluster.cluster.killManager('manager', 'SIGKILL');
         this.#managerDead = true;
         this.#record('kill', { process: 'manager' });
         return () => this.#restartManager();
       }
       case 'pause-manager': {
-        const pid = cluster.cluster.managerPid;
+        const pid = cluster.cluster.managers[0]?.pid;
         if (pid === undefined) throw new Error('the manager is not running');
         process.kill(pid, 'SIGSTOP');
         this.#paused.add(pid);
@@ -202,7 +202,7 @@ export class Nemesis {
   }
 
   async #restartManager(): Promise<void> {
-    await this.cluster.cluster.startManager();
+    await this.cluster.cluster.startManager('manager');
     this.#managerDead = false;
     this.#record('start', { process: 'manager' });
   }

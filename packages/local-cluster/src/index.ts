@@ -4,4 +4,5 @@ export {
   type LocalCluster,
   type LocalClusterOptions,
   type BrokerHandle,
+  type ManagerProcess,
 } from './local-cluster.js';

@@ -58,9 +58,11 @@ export class Controller {
     if (await this.view.topic(name)) throw new MyQueueError('MQ_ERR_TOPIC_EXISTS', `Topic '${name}' already exists`);
     const now = Date.now();
     const brokers = await this.view.brokers();
-    const alive = brokers.filter((b) => stateOf(b.last_seen_ms, now, this.o) === 'alive').map((b) => b.id);
+    // Live = not dead: a suspect broker (a late heartbeat, a manager takeover) is still placed on.
+    // Right after a takeover heartbeats are still finding their way here: brokers count as seen at takeover.
+    const alive = brokers.filter((b) => stateOf(Math.max(b.last_seen_ms, this.#primarySince), now, this.o) !== 'dead').map((b) => b.id);
     if (alive.length < replicationFactor) {
-      throw new MyQueueError('MQ_ERR_NOT_ENOUGH_BROKERS', `replication factor ${replicationFactor} needs ${replicationFactor} live brokers; ${alive.length} alive`);
+      throw new MyQueueError('MQ_ERR_NOT_ENOUGH_BROKERS', `replication factor ${replicationFactor} needs ${replicationFactor} live brokers; ${alive.length} live`);
     }
     const load = loadOf(alive, (await this.store.allPartitions()).map((p) => [...p.replicas, ...p.learners]));
     const placed = placePartitions(alive, load, partitions, replicationFactor);

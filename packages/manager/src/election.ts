@@ -49,12 +49,14 @@ function leaseUntil(o: ElectionOptions) {
 }
 
 /**
- * Takes the primary row: unconditionally (advisory lock held), or only if the lease expired (`onlyIfExpired`).
+ * Takes the primary row: unconditionally (advisory lock held), or only if the lease expired or is already
+ * this node's (`onlyIfExpired`).
  * Returns the new epoch, or 0 when the lease is still someone else's.
  */
 async function takeOver(db: Kysely<Database>, o: ElectionOptions, onlyIfExpired: boolean): Promise<number> {
   const until = leaseUntil(o);
-  const condition = onlyIfExpired ? sql`where primary_lease.lease_expires_at < now()` : sql``;
+  // A holder whose own trust ran out (a slow pass) may take its unexpired lease back: nobody else took it.
+  const condition = onlyIfExpired ? sql`where primary_lease.lease_expires_at < now() or primary_lease.holder = ${o.nodeId}` : sql``;
   const r = await sql<{ epoch: number }>`
     insert into primary_lease (id, holder, url, epoch, lease_expires_at)
     values (1, ${o.nodeId}, ${o.url}, 1, ${until})

@@ -25,14 +25,30 @@ export function required<T>(value: T | undefined, name: string): T {
   return value;
 }
 
+/** Integer fields of the logging-queue API: accepted as JSON numbers or as decimal strings (query strings). */
+const INTEGER_FIELDS = new Set(['producer_id', 'consumer_id', 'partition', 'partitions', 'replication_factor']);
+
+/**
+ * Query-string values arrive as strings: integer fields written in decimal become numbers (and only those:
+ * '1.5' or 'abc' stay strings and fail validation; a schema-driven conversion would truncate 1.5 to 1),
+ * and a message sent as a JSON number or boolean is kept as its text.
+ */
+function convert(p: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...p };
+  for (const [k, v] of Object.entries(out)) {
+    if (INTEGER_FIELDS.has(k) && typeof v === 'string' && /^-?\d{1,15}$/.test(v.trim())) out[k] = Number(v.trim());
+    if (k === 'message' && (typeof v === 'number' || typeof v === 'boolean')) out[k] = String(v);
+  }
+  return out;
+}
+
 /**
  * The parameters of a logging-queue request, validated against `schema` after merging the query string and
- * the JSON body (fastify validates neither a GET body nor the merge): numbers given as strings are
+ * the JSON body (fastify validates neither a GET body nor the merge): integers given as strings are
  * converted, anything else wrong is a 400 naming the field.
  */
 export function legacyInput<S extends TSchema>(schema: S, query: unknown, body: unknown): Static<S> {
-  const merged = mergeParams(query as object | undefined, body as object | undefined | null);
-  const value: unknown = Value.Convert(schema, merged);
+  const value = convert(mergeParams(query as Record<string, unknown> | undefined, body as Record<string, unknown> | undefined | null));
   if (!Value.Check(schema, value)) {
     const first = Value.Errors(schema, value)[0];
     const field = first?.instancePath.replace(/^\//, '') || 'request';

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { checkAuth, type RouteAuth } from './auth.js';
 import type { ManagerContext } from './context.js';
-import { forwardToPrimary } from './forwarder.js';
+import { routeWrite } from './forwarder.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { brokerRoutes } from './routes/broker-routes.js';
 import { clientRoutes } from './routes/client-routes.js';
@@ -54,10 +54,7 @@ export async function buildServer(ctx: ManagerContext): Promise<FastifyInstance>
     }
   });
   app.addHook('preHandler', async (req, reply) => {
-    if (req.routeOptions.config.write && !ctx.election.isPrimary) {
-      await forwardToPrimary(req, reply, ctx.http, ctx.primary()?.url, ctx.o.nodeId);
-      return reply;
-    }
+    if (req.routeOptions.config.write && !ctx.election.isPrimary && (await routeWrite(ctx, req, reply)) === 'forwarded') return reply;
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';

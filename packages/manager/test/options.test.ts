@@ -15,7 +15,14 @@ describe('manager options', () => {
   });
 
   it('keep explicit values and ignore undefined ones', () => {
-    const o = withDefaults({ port: 0, nodeId: undefined, deadAfterMs: 500, suspectAfterMs: 200, heartbeatIntervalMs: 50, reassignAfterMs: 800 });
+    const o = withDefaults({
+      port: 0,
+      nodeId: undefined,
+      deadAfterMs: 500,
+      suspectAfterMs: 200,
+      heartbeatIntervalMs: 50,
+      reassignAfterMs: 800,
+    });
     expect(o.port).toBe(0);
     expect(o.nodeId).toBe('manager-0');
     expect(o.deadAfterMs).toBe(500);

@@ -44,7 +44,10 @@ describe('round-robin', () => {
 
 describe('logging-queue parameters', () => {
   it('merge the JSON body and the query string, the query winning', () => {
-    expect(mergeParams<Record<string, unknown>>({ topic: 'q' }, { topic: 'b', consumer_id: 3 })).toEqual({ topic: 'q', consumer_id: 3 });
+    expect(mergeParams<Record<string, unknown>>({ topic: 'q' }, { topic: 'b', consumer_id: 3 })).toEqual({
+      topic: 'q',
+      consumer_id: 3,
+    });
     expect(mergeParams<Record<string, unknown>>(undefined, null)).toEqual({});
   });
 

@@ -11,7 +11,8 @@ export class ConfigError extends Error {
  * Reads and validates the broker's environment (main.ts calls this once):
  *   BROKER_ID (required), HTTP_HOST, HTTP_PORT (required), PEER_HOST, PEER_PORT (required), DATA_DIR
  *   (required), CLUSTER_TOKEN (required), MANAGER_URL, ADVERTISED_URL, ADVERTISED_PEER, LOG_LEVEL,
- *   BODY_LIMIT, RAFT_TICK_MS, RAFT_ELECTION_TICKS, RAFT_COMPACT_ENTRIES, RAFT_COMPACT_RETAIN.
+ *   BODY_LIMIT, RAFT_TICK_MS, RAFT_ELECTION_TICKS, RAFT_COMPACT_ENTRIES, RAFT_COMPACT_RETAIN,
+ *   MANAGER_HEARTBEAT_MS. MANAGER_URL may list several managers separated by commas.
  * Every problem is reported at once.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): BrokerOptions {
@@ -38,7 +39,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): BrokerOptions {
   if (id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(id))
     problems.push('BROKER_ID must match [A-Za-z0-9._-]{1,64}');
   const managerUrl = str('MANAGER_URL', false);
-  if (managerUrl !== undefined && !/^https?:\/\//.test(managerUrl)) problems.push('MANAGER_URL must be an http(s) URL');
+  if (managerUrl !== undefined && !managerUrl.split(',').every((u) => /^https?:\/\//.test(u.trim())))
+    problems.push('MANAGER_URL must be an http(s) URL, or several separated by commas');
   const logLevel = str('LOG_LEVEL', false);
   if (logLevel !== undefined && !LEVELS.has(logLevel))
     problems.push(`LOG_LEVEL must be one of ${[...LEVELS].join(', ')}`);
@@ -59,6 +61,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): BrokerOptions {
     electionTicks: int('RAFT_ELECTION_TICKS', false, 2, 1000),
     compactEntries: int('RAFT_COMPACT_ENTRIES', false, 10, 1e9),
     compactRetain: int('RAFT_COMPACT_RETAIN', false, 0, 1e9),
+    managerHeartbeatMs: int('MANAGER_HEARTBEAT_MS', false, 10, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(`invalid broker configuration: ${problems.join('; ')}`);
   return options;

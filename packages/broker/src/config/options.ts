@@ -21,7 +21,7 @@ export interface BrokerOptions {
   readonly dataDir: string;
   /** Shared secret: admin routes require `authorization: Bearer <token>`; peer links prove it (CLUSTER_TOKEN). */
   readonly clusterToken: string;
-  /** Manager to register with and heartbeat (MANAGER_URL). Default none. */
+  /** Manager to register with and heartbeat (MANAGER_URL; several comma-separated: tried in turn). Default none. */
   readonly managerUrl?: string | undefined;
   /** pino level (LOG_LEVEL). Default 'info'. */
   readonly logLevel?: LevelWithSilent;
@@ -37,7 +37,7 @@ export interface BrokerOptions {
   readonly compactEntries?: number;
   /** Entries kept after compaction (RAFT_COMPACT_RETAIN). Default 1 000. */
   readonly compactRetain?: number;
-  /** Interval of heartbeats to the manager, ms. Default 2 000. */
+  /** Interval of heartbeats to the manager, ms (MANAGER_HEARTBEAT_MS). Default 2 000. */
   readonly managerHeartbeatMs?: number;
 }
 

@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PgliteWireServer } from './pglite-wire-server.js';
 
 export interface EmbeddedDatabaseOptions {
   /** Data directory; undefined keeps everything in memory. */
@@ -20,19 +20,18 @@ export interface EmbeddedDatabase {
 /**
  * Starts PGlite (Postgres compiled to WASM, in this process) behind a Postgres wire socket, so this manager
  * and its replicas talk to it with the ordinary pg driver. PGlite has a single session: every connection
- * shares it (transactions are serialized by the socket server), which is why election uses a lease there.
+ * shares it (statements and transactions are serialized by PgliteWireServer), which is why election uses a
+ * lease there.
  */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
   const pglite = await PGlite.create(options.dataDir);
   const host = options.host ?? '127.0.0.1';
-  const server = new PGLiteSocketServer({ db: pglite, host, port: options.port ?? 0, maxConnections: options.maxConnections ?? 64 });
-  await server.start();
-  const conn = server.getServerConn();
-  const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
+  const server = new PgliteWireServer(pglite, { maxConnections: options.maxConnections ?? 64 });
+  const port = await server.listen(host, options.port ?? 0);
   return {
     url: `postgres://postgres@${host}:${port}/postgres`,
     async close() {
-      await server.stop();
+      await server.close();
       await pglite.close();
     },
   };

@@ -1,6 +1,7 @@
 import { FailureSchema, OkResponse, PartitionPathParams, ReassignRequest, RebalanceLeadersResponse, managerRoutes } from '@myqueue/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ManagerContext } from '../context.js';
+import { routePattern } from './route-pattern.js';
 import { requirePartition, requireTopic } from '../registration.js';
 
 /** Placement and membership (cluster token): move a partition's replicas, hand leaders back to preferred replicas. */
@@ -9,7 +10,7 @@ export function adminRoutes(ctx: ManagerContext): FastifyPluginAsyncTypebox {
     const config = { auth: 'cluster' as const, write: true };
     const fail = { '4xx': FailureSchema, '5xx': FailureSchema };
     app.post(
-      managerRoutes.reassign(':topic', ':partition' as unknown as number),
+      routePattern(managerRoutes.reassign(':topic', ':partition' as unknown as number)),
       { config, schema: { tags: ['admin'], params: PartitionPathParams, body: ReassignRequest, response: { 200: OkResponse, ...fail } } },
       async (req) => {
         const p = requirePartition(await requireTopic(ctx, req.params.topic), req.params.partition);

@@ -17,6 +17,7 @@ import {
 } from '@myqueue/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ManagerContext } from '../context.js';
+import { routePattern } from './route-pattern.js';
 import { registerClient, requireTopic } from '../registration.js';
 import { managerInfos } from './health-routes.js';
 
@@ -48,12 +49,12 @@ export function clientRoutes(ctx: ManagerContext): FastifyPluginAsyncTypebox {
       return { status: 'success' as const, topic: await ctx.view.topicMetadata(t) };
     });
 
-    app.get(managerRoutes.topic(':topic'), { schema: { tags: ['clients'], params: TopicParams, response: { 200: TopicResponse, ...fail } } }, async (req) => {
+    app.get(routePattern(managerRoutes.topic(':topic')), { schema: { tags: ['clients'], params: TopicParams, response: { 200: TopicResponse, ...fail } } }, async (req) => {
       return { status: 'success' as const, topic: await ctx.view.topicMetadata(await requireTopic(ctx, req.params.topic)) };
     });
 
     app.delete(
-      managerRoutes.topic(':topic'),
+      routePattern(managerRoutes.topic(':topic')),
       { config: { auth: 'cluster', write: true }, schema: { tags: ['admin'], params: TopicParams, response: { 200: OkResponse, ...fail } } },
       async (req) => {
         await ctx.controller.deleteTopic(req.params.topic);

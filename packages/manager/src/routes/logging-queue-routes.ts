@@ -87,7 +87,7 @@ export function loggingQueueRoutes(ctx: ManagerContext): FastifyPluginAsyncTypeb
           return { status: 'success' as const, message };
         }
       }
-      const where = allowed.length === 1 ? `partition ${allowed[0].partition} of topic '${topic.name}'` : `topic '${topic.name}'`;
+      const where = allowed.length === 1 && topic.partitions.length > 1 ? `partition ${allowed[0].partition} of topic '${topic.name}'` : `topic '${topic.name}'`;
       throw new MyQueueError('MQ_ERR_NO_MESSAGE', `No new messages in ${where} for consumer ${consumerId}`);
     });
 
