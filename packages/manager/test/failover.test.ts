@@ -148,4 +148,20 @@ describe('health checks and replica moves', () => {
     });
     expect(agreed.reduce((a, b) => a + b, 0)).toBe(18);
   });
+
+  it('every live broker serves Prometheus metrics: Raft role, term and commit per partition, produce and fsync latency', async () => {
+    for (const b of cluster.brokers.filter((x) => x.pid !== undefined)) {
+      const m = await call(b.url, 'GET', '/metrics', { headers: { authorization: `Bearer ${cluster.clusterToken}` } });
+      expect(m.status, m.text).toBe(200);
+      for (const name of [
+        'mq_broker_raft_role',
+        'mq_broker_raft_term',
+        'mq_broker_raft_commit_index',
+        'mq_broker_produce_seconds',
+        'mq_broker_storage_commit_seconds',
+      ]) {
+        expect(m.text).toContain(name);
+      }
+    }
+  });
 });
