@@ -20,10 +20,15 @@ export interface ChaosClusterOptions {
 export type PartitionHealth = BrokerHealth['partitions'][number];
 
 export class ChaosCluster {
+  /** Clusters started and not yet stopped, so an interrupted run can stop its processes. */
+  static readonly running = new Set<ChaosCluster>();
+
   private constructor(
     readonly cluster: LocalCluster,
     readonly proxy: PeerProxy,
-  ) {}
+  ) {
+    ChaosCluster.running.add(this);
+  }
 
   static async start(o: ChaosClusterOptions): Promise<ChaosCluster> {
     const proxy = new PeerProxy();
@@ -105,6 +110,7 @@ export class ChaosCluster {
   }
 
   async stop(): Promise<void> {
+    ChaosCluster.running.delete(this);
     await this.cluster.stop();
     await this.proxy.close();
   }

@@ -64,6 +64,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | { check: str
     faults,
     faultMs: num('fault-ms', values['fault-ms'], quick ? 4_000 : 8_000, 100, 600_000),
     recoverMs: num('recover-ms', values['recover-ms'], quick ? 3_000 : 5_000, 0, 600_000),
+    drainMs: quick ? 40_000 : 90_000,
     seed: num('seed', values.seed, Math.floor(Math.random() * 1e9), 0, 2 ** 32 - 1),
     dir: values.dir,
     postgresUrl: values.postgres,

@@ -123,14 +123,14 @@ export class Nemesis {
         const victims = [leader, ...this.#shuffle(rest).slice(0, Math.floor(ids.length / 2))];
         for (const v of victims) await this.#kill(v);
         return async () => {
-          for (const v of victims) await this.#restart(v);
+          await Promise.all(victims.map((v) => this.#restart(v)));
         };
       }
       case 'kill-all': {
         // A power cut of every broker at once: they all come back from what their disks hold.
         await Promise.all(ids.map((id) => this.#kill(id)));
         return async () => {
-          for (const id of this.#shuffle(ids)) await this.#restart(id);
+          await Promise.all(ids.map((id) => this.#restart(id)));
         };
       }
       case 'pause-leader': {
@@ -227,7 +227,7 @@ export class Nemesis {
     for (const pid of [...this.#paused]) this.#resume(pid);
     this.cluster.proxy.heal();
     if (this.#managerDead) await this.#restartManager();
-    for (const id of [...this.#dead]) await this.#restart(id);
+    await Promise.all([...this.#dead].map((id) => this.#restart(id)));
     this.#record('heal-all', {});
   }
 }

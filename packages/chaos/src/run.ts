@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly faultMs: number;
   readonly recoverMs: number;
   readonly seed: number;
+  /** Bound of each drain phase (open sends, replica convergence, consumers catching up), ms. */
+  readonly drainMs: number;
   /** Postgres server for the manager (e.g. postgres://postgres@127.0.0.1:5432/postgres). Default: PGlite. */
   readonly postgresUrl?: string | undefined;
   /** Run directory. Default: a new temp dir. */
@@ -103,10 +105,10 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
 
     log('heal: resume, restart and reconnect everything; drain');
     await nemesis.healAll();
-    const abandoned = await workload.stopProducers();
+    const abandoned = await workload.stopProducers(o.drainMs);
     if (abandoned > 0) log(`${abandoned} sends never completed (left unknown)`);
-    const ends = await converge(cluster, 90_000);
-    const consumersDone = await workload.waitConsumers(ends ?? new Map(), Date.now() + 60_000);
+    const ends = await converge(cluster, o.drainMs);
+    const consumersDone = await workload.waitConsumers(ends ?? new Map(), Date.now() + o.drainMs);
     await workload.stopConsumers();
     clearInterval(progress);
     await history.close();

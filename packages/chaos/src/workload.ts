@@ -31,8 +31,6 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-/** How long the drain waits for a producer's outstanding sends (they stay unknown in the history after). */
-const DRAIN_SENDS_MS = 90_000;
 /** How long closing a client may take before the run moves on. */
 const CLOSE_MS = 10_000;
 
@@ -112,10 +110,10 @@ class ProducerProcess {
    * Stops sending new messages and waits (bounded) for every send to complete; resolves to the number of
    * sends still open, which the history leaves without a completion (unknown outcome).
    */
-  async stop(): Promise<number> {
+  async stop(drainMs: number): Promise<number> {
     this.#running = false;
     await this.#loop;
-    await within(Promise.all(this.#inFlight), DRAIN_SENDS_MS);
+    await within(Promise.all(this.#inFlight), drainMs);
     const open = this.#inFlight.size;
     if (open > 0) this.history.write({ process: this.name, type: 'info', f: 'abandoned', value: { sends: open } });
     await within(
@@ -219,9 +217,9 @@ export class Workload {
     return this.consumers.reduce((n, c) => n + c.reads, 0);
   }
 
-  /** Stops the producers; resolves to the number of sends that never completed. */
-  async stopProducers(): Promise<number> {
-    const open = await Promise.all(this.producers.map((p) => p.stop()));
+  /** Stops the producers, waiting up to `drainMs` for open sends; resolves to the number still open. */
+  async stopProducers(drainMs: number): Promise<number> {
+    const open = await Promise.all(this.producers.map((p) => p.stop(drainMs)));
     return open.reduce((a, b) => a + b, 0);
   }
 
