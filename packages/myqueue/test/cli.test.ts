@@ -32,8 +32,16 @@ interface Result {
   readonly stderr: string;
 }
 
-/** Runs the CLI with the cluster's manager; `input` goes to stdin. Killed after `timeoutMs`. */
-function myqueue(args: string[], input?: string, timeoutMs = 60_000): Promise<Result> {
+/**
+ * Runs the CLI with the cluster's manager; `input` goes to stdin. Interrupted (SIGINT) once its output
+ * satisfies `interruptWhen`, if given; killed after `timeoutMs`.
+ */
+function myqueue(
+  args: string[],
+  input?: string,
+  timeoutMs = 60_000,
+  interruptWhen?: (stdout: string) => boolean,
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, MYQUEUE_MANAGER: cluster.managerUrl },
@@ -41,7 +49,10 @@ function myqueue(args: string[], input?: string, timeoutMs = 60_000): Promise<Re
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (interruptWhen?.(stdout)) child.kill('SIGINT');
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);
@@ -92,7 +103,7 @@ describe('myqueue CLI', () => {
     const produced = await myqueue(['produce', 'json', '--key', 'k1'], input);
     expect(produced.code, produced.stderr).toBe(0);
     // An idle timeout ends the consumer once nothing more arrives.
-    const consumed = await myqueue(['consume', 'json', '--from-beginning', '--json', '--idle-timeout', '3000']);
+    const consumed = await myqueue(['consume', 'json', '--from-beginning', '--json', '--idle-timeout', '5000']);
     expect(consumed.code, consumed.stderr).toBe(0);
     const records = consumed.stdout
       .split('\n')
@@ -107,6 +118,15 @@ describe('myqueue CLI', () => {
       ['json', 'k1', 2],
       ['json', 'k1', 3],
     ]);
+  });
+
+  it('consume stops cleanly on SIGINT after printing what it got', async () => {
+    const consumed = await myqueue(['consume', 'json', '--from-beginning'], undefined, 60_000, (out) =>
+      out.endsWith('d\n'),
+    );
+    expect(consumed.code, consumed.stderr).toBe(0);
+    expect(consumed.stdout.split('\n').filter(Boolean)).toEqual(['a', 'b', 'c', 'd']);
+    expect(consumed.stderr).toMatch(/consumed 4 messages/);
   });
 
   it('prints the cluster status', async () => {

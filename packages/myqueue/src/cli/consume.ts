@@ -31,8 +31,16 @@ export async function consumeCommand(
     clearTimeout(idle);
     idle = setTimeout(() => void consumer.stop(), options.idleTimeoutMs);
   };
-  armIdle();
   try {
+    // The idle clock starts once the consumer is registered and has its positions.
+    try {
+      await consumer.connect();
+    } catch (e) {
+      // Interrupted while connecting: nothing was consumed.
+      if (options.signal?.aborted) return count;
+      throw e;
+    }
+    armIdle();
     for await (const m of consumer) {
       const line = options.json ? JSON.stringify(m) : m.value;
       if (!out.write(line + '\n')) await new Promise((r) => out.once('drain', r));

@@ -213,7 +213,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv).then(
-  (code) => (process.exitCode = code),
-  () => (process.exitCode = 1),
-);
+/**
+ * Exits once stdout and stderr are flushed. Explicitly: a consume interrupted by SIGINT right after its
+ * last record was seen to keep the process alive on its stdio pipes with nothing else left to do.
+ */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv).then(exit, () => exit(1));
