@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MyQueueSystem } from './myqueue-system.js';
 import { findNatsServer, NatsCluster } from './nats-cluster.js';
 import { NatsSystem } from './nats-system.js';
@@ -82,8 +83,9 @@ async function main(): Promise<void> {
   try {
     if (o.systems.includes('myqueue')) {
       progress.begin('starting the myqueue cluster');
+      const preload = fileURLToPath(new URL('./cpu-profile-preload.js', import.meta.url));
       const brokerEnv: Record<string, string> = o.cpuProf
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(o.cpuProf)}` }
+        ? { NODE_OPTIONS: `--import=${preload}`, BENCH_CPU_PROF_DIR: resolve(o.cpuProf) }
         : {};
       const mq = await MyQueueSystem.start({
         partitions: o.partitions,
