@@ -26,7 +26,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `pnpm bench [options]
-  --quick                  about a minute: short runs, one failover round (does not write docs)
+  --quick                  about a minute: short runs, one failover round, NATS R3 only (no docs)
   --only myqueue|nats      run one system only
   --seconds N              W1 seconds per run (default 15; quick 3)
   --rates A,B              W3 rates in msg/s (default 5000,20000)
