@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // One run of the benchmark with tiny sizes: real processes on a shared machine.
-    testTimeout: 180_000,
+    testTimeout: 300_000,
   },
 });

@@ -42,14 +42,18 @@ async function runAll(system: System, o: BenchOptions, progress: Progress): Prom
   const lat = [];
   for (const rate of o.rates) {
     const stream = `lat${rate}`;
-    await system.createStream(stream);
-    const r = await step(`W3 ${rate} msg/s`, (t) => latency(system, stream, rate, o.latencySeconds, t));
+    const r = await step(`W3 ${rate} msg/s`, async (t) => {
+      await system.createStream(stream);
+      return latency(system, stream, rate, o.latencySeconds, t);
+    });
     if (r) lat.push(r);
   }
   let fo;
   if (system.failoverRound && o.failoverRounds > 0) {
-    await system.createStream('failover', 1);
-    fo = await step('W4 failover', (t) => failover(system, 'failover', o.failoverRounds, t));
+    fo = await step('W4 failover', async (t) => {
+      await system.createStream('failover', 1);
+      return failover(system, 'failover', o.failoverRounds, t);
+    });
   }
   return { name: system.name, produce1, produce4, consume, latency: lat, failover: fo, notes };
 }

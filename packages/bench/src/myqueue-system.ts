@@ -4,7 +4,7 @@
  * producers with acks=all and the idempotent default.
  */
 import { startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
-import { MyQueue, type Producer } from 'myqueue';
+import { MyQueue, TopicExistsError, type Producer } from 'myqueue';
 import { untilSent } from './nats-system.js';
 import type { ConsumerHandle, ProducerHandle, System } from './system.js';
 
@@ -36,7 +36,8 @@ export class MyQueueSystem implements System {
     this.#cluster = cluster;
     this.#o = o;
     this.window = o.window;
-    this.#mq = new MyQueue({ manager: cluster.managerUrl, connectionsPerOrigin: 64 });
+    // A loaded machine can take the manager more than the default 10 s to create a topic.
+    this.#mq = new MyQueue({ manager: cluster.managerUrl, connectionsPerOrigin: 64, requestTimeoutMs: 30_000 });
   }
 
   static async start(o: MyQueueSystemOptions): Promise<MyQueueSystem> {
@@ -50,7 +51,12 @@ export class MyQueueSystem implements System {
   }
 
   async createStream(name: string, partitions = this.#o.partitions): Promise<void> {
-    await this.#mq.createTopic({ name, partitions, replicationFactor: 3 });
+    try {
+      await this.#mq.createTopic({ name, partitions, replicationFactor: 3 });
+    } catch (e) {
+      // A retry after a timed-out attempt finds the topic the first attempt created.
+      if (!(e instanceof TopicExistsError)) throw e;
+    }
   }
 
   producer(stream: string, options: { lingerMs?: number } = {}): Promise<ProducerHandle> {
