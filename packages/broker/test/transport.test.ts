@@ -73,6 +73,20 @@ describe('peer transport', () => {
     await waitFor(() => a.t.stats()[0].connected && b.t.stats()[0].connected);
   });
 
+  it('flushNow() writes queued messages within the same turn (a leader sends before its fsync)', async () => {
+    const a = await transport('a');
+    const b = await transport('b');
+    a.t.setPeer('b', b.t.address);
+    a.t.send([app('a', 'b', 'g', 0)]);
+    await waitFor(() => b.got.length === 1 && a.t.isConnected('b'));
+    a.t.send([app('a', 'b', 'g', 1)]);
+    expect(a.t.stats()[0].sent).toBe(1); // queued: the regular flush runs at the end of this turn
+    a.t.flushNow();
+    expect(a.t.stats()[0].sent).toBe(2);
+    await waitFor(() => b.got.length === 2);
+    expect(b.got.map((m) => m.index)).toEqual([0, 1]);
+  });
+
   it('refuses a peer with the wrong cluster token', async () => {
     const a = await transport('a', 'right');
     const b = await transport('b', 'wrong');

@@ -1,4 +1,4 @@
-import { EntryType, RaftNode, SqliteStorage, type Logger, type Message, type Ready } from '@myqueue/raft';
+import { EntryType, MessageType, RaftNode, SqliteStorage, type Logger, type Message, type Ready } from '@myqueue/raft';
 import type { ReplicaAddress } from '@myqueue/protocol';
 import type { Db } from '../db/database.js';
 import { badRequest, unknownPartition } from '../errors.js';
@@ -39,7 +39,8 @@ export const DEFAULT_RAFT_HOST = {
  * Hosts every partition replica of this broker and drives their Raft nodes: one ready cycle per
  * event-loop turn collects the Ready of every group with work, persists all of them and applies their
  * committed entries in ONE SQLite transaction (one fsync for the whole cycle: group commit), then sends
- * the messages (never before they are durable), then answers the requests waiting on those entries.
+ * the messages (never before they are durable, except a leader's appends: see #cycle), then answers the
+ * requests waiting on those entries.
  */
 export class RaftHost {
   readonly brokerId: string;
@@ -174,32 +175,51 @@ export class RaftHost {
     for (const r of this.#replicas.values()) if (r.node.hasReady()) work.push([r, r.node.ready()]);
     if (work.length === 0) return;
     const applied: [PartitionReplica, (typeof work)[number][1]['committedEntries'][number], EntryResult][] = [];
+    // A leader's appends go out BEFORE its own fsync, so followers write in parallel with it (Raft thesis
+    // 10.2.1). Safe here because the leader can only count a follower's answer in a later cycle, and
+    // this cycle's transaction (synchronous: better-sqlite3 blocks the thread) has made its own copy
+    // durable by then; if the transaction fails the process exits before reading any answer. Every other
+    // message (votes, append answers) still waits for the fsync.
+    const later: Message[] = [];
+    const early: Message[] = [];
+    for (const [, rd] of work) for (const m of rd.messages) (m.type === MessageType.App ? early : later).push(m);
+    if (early.length > 0) {
+      this.#o.transport.send(early);
+      this.#o.transport.flushNow();
+    }
+    // Only term, vote, entries and snapshots must be fsynced before answering; a cycle that only moves
+    // commit indexes and applies entries commits without its own fsync (the next synced commit covers
+    // it, and a crash before that re-applies the entries from the durable Raft log).
+    const sync = work.some(([, rd]) => rd.mustSync);
     const started = performance.now();
     try {
-      this.#raftStorage.transaction(() => {
-        for (const [r, rd] of work) {
-          if (rd.snapshot) r.storage.applySnapshot(rd.snapshot);
-          if (rd.entries.length > 0) r.storage.append(rd.entries);
-          if (rd.hardState) r.storage.setHardState(rd.hardState);
-          if (rd.snapshot) r.sm.restore(rd.snapshot.meta.index, rd.snapshot.data);
-          for (const e of rd.committedEntries) {
-            let result: EntryResult;
-            if (e.type === EntryType.Normal) result = r.sm.apply(e.index, e.data);
-            else {
-              r.sm.skip(e.index);
-              result = { kind: 'conf' };
+      this.#raftStorage.transaction(
+        () => {
+          for (const [r, rd] of work) {
+            if (rd.snapshot) r.storage.applySnapshot(rd.snapshot);
+            if (rd.entries.length > 0) r.storage.append(rd.entries);
+            if (rd.hardState) r.storage.setHardState(rd.hardState);
+            if (rd.snapshot) r.sm.restore(rd.snapshot.meta.index, rd.snapshot.data);
+            for (const e of rd.committedEntries) {
+              let result: EntryResult;
+              if (e.type === EntryType.Normal) result = r.sm.apply(e.index, e.data);
+              else {
+                r.sm.skip(e.index);
+                result = { kind: 'conf' };
+              }
+              applied.push([r, e, result]);
             }
-            applied.push([r, e, result]);
           }
-        }
-      });
+        },
+        { sync },
+      );
     } catch (err) {
       this.#closed = true;
       this.#o.onFatal(err);
       return;
     }
     this.#o.onCommit?.((performance.now() - started) / 1000, work.length);
-    for (const [, rd] of work) if (rd.messages.length > 0) this.#o.transport.send(rd.messages);
+    if (later.length > 0) this.#o.transport.send(later);
     for (const [r, rd] of work) {
       if (rd.softState)
         this.#o.logger.info(

@@ -168,6 +168,14 @@ export class PeerTransport implements Transport {
     }
   }
 
+  /**
+   * Writes every queued message to its socket now instead of at the end of this event-loop turn (the
+   * Raft driver uses it to get a leader's appends on the wire before it blocks on its own fsync).
+   */
+  flushNow(): void {
+    for (const link of this.#links.values()) if (link.queue.length > 0) this.#flush(link);
+  }
+
   isConnected(node: NodeId): boolean {
     return this.#links.get(node)?.active !== undefined;
   }

@@ -1,0 +1,97 @@
+/** Command-line options of `pnpm bench`, with their defaults (full run) and the `--quick` preset. */
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Which systems: 'myqueue', 'nats' (R3 and R1). */
+  readonly systems: readonly ('myqueue' | 'nats')[];
+  /** W1 seconds per run. */
+  readonly produceSeconds: number;
+  /** W3 rates (msg/s) and seconds per rate. */
+  readonly rates: readonly number[];
+  readonly latencySeconds: number;
+  /** W4 rounds. */
+  readonly failoverRounds: number;
+  /** myqueue topic partitions, producer batch size / linger, and messages in flight per producer. */
+  readonly partitions: number;
+  readonly batchSize: number;
+  readonly lingerMs: number;
+  readonly window: number;
+  /** Directory for broker CPU profiles (node --cpu-prof), or undefined. */
+  readonly cpuProf: string | undefined;
+  /** Markdown file to write the results section to, or undefined (never by --quick unless --docs). */
+  readonly docs: string | undefined;
+  readonly json: string | undefined;
+  readonly progress: boolean;
+}
+
+export const USAGE = `pnpm bench [options]
+  --quick                  about a minute: short runs, one failover round, NATS R3 only (no docs)
+  --only myqueue|nats      run one system only
+  --seconds N              W1 seconds per run (default 15; quick 3)
+  --rates A,B              W3 rates in msg/s (default 5000,20000)
+  --latency-seconds N      W3 seconds per rate (default 10; quick 3)
+  --rounds N               W4 failover rounds (default 5; quick 1)
+  --partitions N           myqueue topic partitions (default 3)
+  --batch-size N           myqueue producer batch size (default 5000)
+  --linger-ms N            myqueue producer linger (default 5)
+  --window N               myqueue messages in flight per producer (default 20000)
+  --cpu-prof DIR           write broker CPU profiles (node --cpu-prof) to DIR
+  --docs FILE              write the results section to FILE (default docs/benchmarks.md; --no-docs: don't)
+  --json FILE              also write the raw results as JSON
+  --no-progress            no progress bar`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      seconds: { type: 'string' },
+      rates: { type: 'string' },
+      'latency-seconds': { type: 'string' },
+      rounds: { type: 'string' },
+      partitions: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'linger-ms': { type: 'string' },
+      window: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      docs: { type: 'string' },
+      'no-docs': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      'no-progress': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const num = (name: string, v: string | undefined, dflt: number, min = 0): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got ${v}`);
+    return n;
+  };
+  const only = values.only;
+  if (only !== undefined && only !== 'myqueue' && only !== 'nats') throw new Error('--only must be myqueue or nats');
+  const rates = (values.rates ?? '5000,20000').split(',').map((r) => num('rates', r, 0, 1));
+  return {
+    quick,
+    systems: only ? [only] : ['myqueue', 'nats'],
+    produceSeconds: Math.min(num('seconds', values.seconds, quick ? 3 : 15, 0.1), 300),
+    rates,
+    latencySeconds: Math.min(num('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 0.1), 300),
+    failoverRounds: Math.min(num('rounds', values.rounds, quick ? 1 : 5), 20),
+    partitions: num('partitions', values.partitions, 3, 1),
+    batchSize: num('batch-size', values['batch-size'], 5000, 1),
+    lingerMs: num('linger-ms', values['linger-ms'], 5),
+    window: num('window', values.window, 20_000, 1),
+    cpuProf: values['cpu-prof'],
+    docs: values['no-docs'] ? undefined : (values.docs ?? (quick ? undefined : 'docs/benchmarks.md')),
+    json: values.json,
+    progress: !values['no-progress'],
+  };
+}
