@@ -3,17 +3,15 @@
  * while the nemesis injects faults for a minute, then the checker. Fails on any safety violation, keeping
  * the run's files and printing where they are. About 2 minutes.
  *
- * The manager keeps its metadata on the machine's Postgres here (a fresh database, dropped after), like the
- * client's cluster tests: on embedded PGlite it wedges under concurrent queries (docs/reliability.md F2),
- * which stalls clients for minutes and would make this run's length unbounded.
+ * The manager keeps its metadata on the machine's Postgres when it answers (a fresh database, dropped after),
+ * like the client's cluster tests, else on its embedded PGlite (a machine with only Node).
  */
+import { reachablePostgres } from '@myqueue/local-cluster';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChaosCluster } from '../src/chaos-cluster.js';
 import { formatReport, parseRunArgs } from '../src/cli.js';
 import { VIOLATION_KINDS } from '../src/checker.js';
 import { runChaos, type RunOptions } from '../src/run.js';
-
-const POSTGRES = process.env.MYQUEUE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 // A run cut short by the test timeout must not leave its processes behind.
 afterAll(async () => {
@@ -22,7 +20,8 @@ afterAll(async () => {
 
 describe('pnpm chaos --quick', () => {
   it('finds no lost, duplicated or inconsistent message under kills, pauses, partitions and manager faults', async () => {
-    const options = parseRunArgs(['--quick', '--postgres', POSTGRES]) as RunOptions;
+    const postgres = await reachablePostgres();
+    const options = parseRunArgs(['--quick', ...(postgres ? ['--postgres', postgres] : [])]) as RunOptions;
     const lines: string[] = [];
     const result = await runChaos({ ...options, log: (line) => lines.push(line) });
     const summary = `${lines.join('\n')}\n${formatReport(result.report)}\nseed ${options.seed}${

@@ -6,3 +6,4 @@ export {
   type BrokerHandle,
   type ManagerProcess,
 } from './local-cluster.js';
+export { reachablePostgres, testDatabaseOptions, DEFAULT_TEST_POSTGRES } from './reachable-postgres.js';

@@ -7,17 +7,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
+import { startLocalCluster, testDatabaseOptions, type LocalCluster } from '@myqueue/local-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const POSTGRES = process.env.MYQUEUE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let cluster: LocalCluster;
 let dir: string;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ brokers: 1, logLevel: 'warn', postgresUrl: POSTGRES });
+  cluster = await startLocalCluster({ brokers: 1, logLevel: 'warn', ...(await testDatabaseOptions()) });
   dir = mkdtempSync(join(tmpdir(), 'myqueue-cli-test-'));
 });
 

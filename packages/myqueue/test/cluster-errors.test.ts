@@ -13,7 +13,7 @@ import {
   managerRoutes,
   type ErrorCode,
 } from '@myqueue/protocol';
-import { startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
+import { startLocalCluster, testDatabaseOptions, type LocalCluster } from '@myqueue/local-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MyProducer } from '../src/classic.js';
 import { ERROR_CLASSES, type NotLeaderError, type UnavailableError } from '../src/errors.js';
@@ -22,7 +22,6 @@ import { ManagerClient } from '../src/manager-client.js';
 import { MyQueue } from '../src/myqueue.js';
 import { withDefaults } from '../src/options.js';
 
-const POSTGRES = process.env.MYQUEUE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 // Small enough that one record can exceed it without building a huge string.
 const BODY_LIMIT = 256 * 1024;
 
@@ -34,7 +33,7 @@ beforeAll(async () => {
   cluster = await startLocalCluster({
     brokers: 3,
     logLevel: 'warn',
-    postgresUrl: POSTGRES,
+    ...(await testDatabaseOptions()),
     brokerEnv: { BODY_LIMIT: String(BODY_LIMIT) },
   });
   mq = new MyQueue({ manager: cluster.managerUrl });

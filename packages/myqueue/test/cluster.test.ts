@@ -2,7 +2,7 @@
  * The client against a real local cluster (manager + 3 brokers as processes): classic and modern
  * interfaces, batching, heartbeats, and retries across a leader killed with SIGKILL.
  */
-import { startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
+import { startLocalCluster, testDatabaseOptions, type LocalCluster } from '@myqueue/local-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MyConsumer, MyProducer, createTopic, listTopics } from '../src/classic.js';
 import { NotRegisteredError, TopicExistsError, UnknownPartitionError, UnknownTopicError } from '../src/errors.js';
@@ -10,14 +10,12 @@ import { MyQueue } from '../src/myqueue.js';
 import { partitionForKey } from '../src/partitioner.js';
 import type { ConsumedMessage, Consumer } from '../src/consumer.js';
 
-// The manager's metadata on the machine's Postgres (a fresh database per run, dropped after).
-const POSTGRES = process.env.MYQUEUE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let cluster: LocalCluster;
 let mq: MyQueue;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ brokers: 3, logLevel: 'warn', postgresUrl: POSTGRES });
+  cluster = await startLocalCluster({ brokers: 3, logLevel: 'warn', ...(await testDatabaseOptions()) });
   mq = new MyQueue({ manager: cluster.managerUrl });
 });
 

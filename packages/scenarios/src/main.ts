@@ -9,19 +9,18 @@
  *   --out <dir>         keep the producers' and consumers' files there (default: a temp dir, kept on failure)
  *   --in-flight <n>     sends each producer keeps awaiting their ack (default 1, as the original)
  *   --postgres <url>    Postgres server for the manager's metadata (a fresh database, dropped after); default
- *                       MYQUEUE_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/postgres
- *   --pglite            the manager's embedded PGlite instead (it can stall under concurrent writes)
+ *                       MYQUEUE_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/postgres when it answers,
+ *                       else the manager's embedded PGlite
+ *   --pglite            the manager's embedded PGlite even when Postgres is there
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
+import { reachablePostgres, startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
 import { formatRun } from './format-report.js';
 import { createScenarioTopics, runScenario } from './run-scenario.js';
 import { SCENARIOS } from './scenario-spec.js';
-
-const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -53,7 +52,7 @@ async function main(): Promise<number> {
     if (manager === undefined) {
       const postgresUrl = values.pglite
         ? undefined
-        : (values.postgres ?? process.env.MYQUEUE_TEST_POSTGRES ?? DEFAULT_POSTGRES);
+        : (values.postgres ?? (await reachablePostgres()));
       cluster = await startLocalCluster({ brokers: 3, logLevel: 'warn', postgresUrl });
       manager = cluster.managerUrl;
       console.log(
