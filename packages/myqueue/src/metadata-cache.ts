@@ -7,6 +7,7 @@ import type { MetadataResponse, PartitionMetadata, TopicMetadata } from '@myqueu
 import { UnknownTopicError } from './errors.js';
 import type { ManagerClient } from './manager-client.js';
 import { normaliseUrl } from './options.js';
+import { untilAborted } from './deadline.js';
 
 /** A metadata fetch this young is reused even when a caller asks for fresh data. */
 const MIN_REFRESH_INTERVAL_MS = 50;
@@ -45,6 +46,15 @@ export class MetadataCache {
   /** Takes in one topic's metadata (e.g. from a registration answer). */
   seedTopic(meta: TopicMetadata, now = Date.now()): void {
     const previous = this.#topics.get(meta.name);
+    if (
+      previous &&
+      previous.meta.createdAt === meta.createdAt &&
+      meta.partitions.length < previous.meta.partitions.length
+    ) {
+      // A topic never loses partitions: fewer (F2 saw 0) is a transient wrong answer. Keep what we know, ask again.
+      this.#stale.add(meta.name);
+      return;
+    }
     this.#topics.set(meta.name, { meta, fetchedAt: now });
     this.#stale.delete(meta.name);
     for (const p of meta.partitions) {
@@ -58,7 +68,7 @@ export class MetadataCache {
 
   /** Fetches metadata of `topics` (coalesced with a fetch already running). */
   async refresh(topics: readonly string[], signal?: AbortSignal): Promise<void> {
-    while (this.#inflight) await this.#inflight;
+    while (this.#inflight) await untilAborted(this.#inflight, signal);
     const now = Date.now();
     const needed = topics.filter((t) => {
       const c = this.#topics.get(t);

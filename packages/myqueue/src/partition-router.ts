@@ -38,7 +38,7 @@ export class PartitionRouter {
       signal: options.signal,
       backoff: this.#options.backoff,
       random: this.#options.random,
-      decide: options.decide ?? defaultRetryDecision,
+      decide: (e) => (missingFromMetadata(e) ? 'backoff' : (options.decide ?? defaultRetryDecision)(e)),
       onRetry: (e, attempt, delay) =>
         this.#options.logger.debug(
           { topic, partition, code: e.code, attempt, delay },
@@ -55,10 +55,14 @@ export class PartitionRouter {
   ): Promise<T> {
     const meta = await this.#cache.topic(topic, signal);
     const p = meta.partitions.find((x) => x.partition === partition);
-    if (!p)
-      throw new UnknownPartitionError(`topic ${topic} has no partition ${partition}`, {
-        details: { topic, partition },
+    if (!p) {
+      // Partitions are never removed: an answer without this one is transient (docs/reliability.md F2 saw
+      // topics with 0 partitions). Refetch and retry until the call's deadline.
+      this.#cache.markStale(topic);
+      throw new UnknownPartitionError(`topic ${topic} has no partition ${partition} in the manager's metadata`, {
+        details: { topic, partition, missingFromMetadata: true },
       });
+    }
     const origin = this.#cache.route(topic, p);
     if (!origin) {
       this.#cache.markStale(topic);
@@ -113,4 +117,8 @@ export class PartitionRouter {
         return error;
     }
   }
+}
+
+function missingFromMetadata(e: MyQueueError): boolean {
+  return e.code === 'MQ_ERR_UNKNOWN_PARTITION' && e.details.missingFromMetadata === true;
 }

@@ -13,6 +13,7 @@
 import { brokerRoutes, type ProduceRequest, type ProduceResponse, type ProducerRecord } from '@myqueue/protocol';
 import type { ClientContext } from './client-context.js';
 import { NETWORK_MARGIN_MS } from './client-context.js';
+import { deadlineSignal, untilAborted } from './deadline.js';
 import {
   BadRequestError,
   TimeoutError,
@@ -116,6 +117,8 @@ export class Producer {
   /** Sends messages to one topic; resolves to their offsets, in order, after the durable ack. */
   async send(request: SendRequest): Promise<RecordMetadata[]> {
     if (this.#closed) throw closedError('producer');
+    // The delivery timeout counts from here: waiting for the manager is part of it (docs/reliability.md F3).
+    const started = Date.now();
     const { topic, messages, signal } = request;
     if (typeof topic !== 'string' || topic.length === 0) throw new BadRequestError('send() needs a topic');
     const list: unknown = messages;
@@ -123,11 +126,16 @@ export class Producer {
     for (const m of messages)
       if (typeof m?.value !== 'string') throw new BadRequestError('every message needs a string `value`');
     signal?.throwIfAborted();
-    await this.#ensureTopic(topic, signal);
-    const meta = await this.#ctx.cache.topic(topic, signal);
+    const deadline = deadlineSignal(started + this.#options.deliveryTimeoutMs, `send to ${topic}`, signal);
+    let meta;
+    try {
+      await untilAborted(this.#ensureTopic(topic, signal), deadline.signal);
+      meta = await this.#ctx.cache.topic(topic, deadline.signal);
+    } finally {
+      deadline.dispose();
+    }
     signal?.throwIfAborted();
     const count = meta.partitions.length;
-    const now = Date.now();
     const partitions = messages.map((m) => {
       const partition = m.partition ?? this.#partitioner({ topic, key: m.key, partitionCount: count });
       if (!Number.isInteger(partition) || partition < 0 || partition >= count)
@@ -146,7 +154,7 @@ export class Producer {
       const promise = new Promise<number>((resolve, reject) => (handle = { resolve, reject }));
       return {
         partition: partitions[i],
-        pending: this.#acc.append(topic, partitions[i], record, handle, now),
+        pending: this.#acc.append(topic, partitions[i], record, handle, started),
         promise,
       };
     });
@@ -259,6 +267,11 @@ export class Producer {
     // Whether some attempt may have stored the batch: then its outcome stays unknown whatever the last
     // attempt says, and its sequence number must never be reused for other records.
     let mayBeStored = false;
+    // Every wait of the batch ends by its delivery deadline, the manager's (registration, metadata) included.
+    const deadline = deadlineSignal(
+      records[0].enqueuedAt + this.#options.deliveryTimeoutMs,
+      `batch for ${topic}/${partition}`,
+    );
     try {
       const body: ProduceRequest = {
         records: records.map((r) => r.record),
@@ -267,7 +280,7 @@ export class Producer {
       };
       let state: SequenceState | undefined;
       if (this.#options.idempotent) {
-        producerId = await this.#ensureTopic(topic);
+        producerId = await untilAborted(this.#ensureTopic(topic), deadline.signal);
         const key = `${topic}\u0000${partition}`;
         state = this.#sequences.get(key);
         if (!state || state.producerId !== producerId) this.#sequences.set(key, (state = { producerId, next: 0 }));
@@ -286,13 +299,15 @@ export class Producer {
               path: brokerRoutes.produce(topic, partition),
               body,
               timeoutMs: options.requestTimeoutMs + NETWORK_MARGIN_MS,
+              signal: deadline.signal,
             });
           } catch (e) {
-            if (produceMayHaveStored(toMyQueueError(e, origin))) mayBeStored = true;
+            // Cut off at the deadline, the request may have reached the leader.
+            if (deadline.signal.aborted || produceMayHaveStored(toMyQueueError(e, origin))) mayBeStored = true;
             throw e;
           }
         },
-        { deadline: records[0].enqueuedAt + this.#options.deliveryTimeoutMs },
+        { deadline: records[0].enqueuedAt + this.#options.deliveryTimeoutMs, signal: deadline.signal },
       );
       if (state) state.next += records.length;
       this.#stats.batches++;
@@ -315,6 +330,7 @@ export class Producer {
       this.#stats.failedRecords += records.length;
       for (const r of records) r.handle.reject(error);
     } finally {
+      deadline.dispose();
       this.#acc.complete(topic, partition);
       this.#wake();
       if (this.#acc.idle) for (const w of this.#idleWaiters.splice(0)) w();
