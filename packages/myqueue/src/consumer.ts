@@ -15,12 +15,13 @@ import {
   type PartitionStatus,
   type SizeResponse,
   type StoredRecord,
+  type TopicMetadata,
 } from '@myqueue/protocol';
 import { NETWORK_MARGIN_MS, type ClientContext } from './client-context.js';
 import { UnknownPartitionError, UnknownTopicError, closedError, toMyQueueError, type MyQueueError } from './errors.js';
 import { Heartbeater } from './heartbeater.js';
 import { consumerDefaults, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
-import { defaultRetryDecision, sleep } from './retry.js';
+import { defaultRetryDecision, retry, sleep } from './retry.js';
 
 /** A record as the consumer delivers it. */
 export interface ConsumedMessage {
@@ -111,12 +112,35 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     if (options.heartbeats) this.#heartbeater = new Heartbeater(manager, options.logger, 'consumer', consumerId);
     const starts: Promise<void>[] = [];
     for (const topic of this.#options.topics) {
-      const meta = await cache.topic(topic, signal);
+      const meta = await this.#partitionsOf(topic);
       for (const p of meta.partitions) starts.push(this.#initPartition(topic, p.partition));
     }
     await Promise.all(starts);
     for (const state of this.#partitions.values()) this.#fetchers.push(this.#fetchLoop(state));
     if (this.#options.autoCommit) this.#scheduleCommit();
+  }
+
+  /**
+   * The topic's metadata once it lists partitions: a topic always has some, so an answer with none (F2 in
+   * docs/reliability.md) is transient; reading it as is would read nothing of the topic, silently.
+   */
+  #partitionsOf(topic: string): Promise<TopicMetadata> {
+    const { cache, options } = this.#ctx;
+    return retry(
+      async () => {
+        const meta = await cache.topic(topic, this.#abort.signal);
+        if (meta.partitions.length > 0) return meta;
+        cache.markStale(topic);
+        throw new UnknownPartitionError(`the manager listed topic ${topic} with 0 partitions`, { details: { topic } });
+      },
+      {
+        deadline: Date.now() + options.retryTimeoutMs,
+        signal: this.#abort.signal,
+        backoff: options.backoff,
+        random: options.random,
+        decide: (e) => (e.code === 'MQ_ERR_UNKNOWN_PARTITION' ? 'backoff' : defaultRetryDecision(e)),
+      },
+    );
   }
 
   async #initPartition(topic: string, partition: number): Promise<void> {

@@ -151,3 +151,34 @@ it('a metadata answer with fewer partitions than the same topic had is not taken
   cache.seedTopic({ ...topic(url, 1), createdAt: 2 }); // deleted and created again: a new topic
   expect(cache.cachedTopic('t')?.partitions).toHaveLength(1);
 });
+
+it('a consumer registered with a 0-partition answer waits for the partitions instead of reading nothing', async () => {
+  let url = '';
+  let fetched = false;
+  url = await serve((path, _b, res) => {
+    if (path.startsWith('/v1/consumers/register'))
+      return reply(res, 200, { status: 'success', consumerId: 1, topic: topic(url, 0) });
+    if (path.startsWith('/v1/metadata')) return reply(res, 200, metadata(url, 1));
+    if (path.startsWith('/v1/partitions/t/0/size'))
+      return reply(res, 200, { status: 'success', size: 1, position: 0, highWatermark: 1 });
+    if (path.startsWith('/v1/partitions/t/0/fetch')) {
+      const records = fetched ? [] : [{ offset: 0, timestamp: 0, key: null, value: 'a' }];
+      fetched = true;
+      const answer = { status: 'success', records, highWatermark: 1, nextOffset: 1, logStartOffset: 0 };
+      // An empty answer after a while, like a long poll, so the fetch loop does not spin.
+      return void setTimeout(() => reply(res, 200, answer), records.length > 0 ? 0 : 200);
+    }
+    reply(res, 404, { status: 'failure', code: 'MQ_ERR_NOT_FOUND', message: path });
+  });
+  mq = new MyQueue({ manager: url, heartbeats: false, backoff: { initialMs: 10, maxMs: 20 } });
+  const consumer = mq.consumer({ topics: ['t'], autoCommit: false });
+  const timer = setTimeout(() => void consumer.stop(), 20_000);
+  const values: string[] = [];
+  for await (const m of consumer) {
+    values.push(m.value);
+    break;
+  }
+  clearTimeout(timer);
+  await consumer.stop();
+  expect(values).toEqual(['a']);
+}, 30_000);
