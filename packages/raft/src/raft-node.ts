@@ -196,6 +196,13 @@ export class RaftNode implements RaftNodeApi {
         // Pre-votes do not change terms: a granted answer carries the term the candidate would use.
       } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
         this.#becomeFollower(m.term, m.from);
+      } else if (m.type === MessageType.Vote) {
+        // Figure 2: only granting the vote restarts the election timer. A stale candidate's request (we
+        // may reject it) must not keep restarting it, or such candidates can starve the up-to-date voters
+        // of their turn to campaign (seed 13239, without Pre-Vote).
+        const elapsed = this.#electionElapsed;
+        this.#becomeFollower(m.term, '');
+        this.#electionElapsed = elapsed;
       } else {
         this.#becomeFollower(m.term, '');
       }

@@ -196,6 +196,17 @@ describe('5.2 Leader election', () => {
     expect(s.node.softState).toMatchObject({ role: Role.Candidate, term: 3 });
   });
 
+  it('... and a vote request it rejects, even of a newer term, does not restart the timer (stale candidates cannot starve it)', () => {
+    // Every randomized timeout is 19 ticks here.
+    const s = new Solo('a', { terms: [1, 2], term: 2, electionTick: 10, random: () => 0.99 });
+    s.ticks(18);
+    s.step({ type: MessageType.Vote, from: 'b', term: 3, index: 1, logTerm: 1 }); // b's log is behind
+    expect(only(s.msgs(), MessageType.VoteResp)[0].reject).toBe(true);
+    expect(s.node.softState).toMatchObject({ role: Role.Follower, term: 3 });
+    s.ticks(1); // 19 ticks without a leader or a granted vote
+    expect(s.node.softState).toMatchObject({ role: Role.Candidate, term: 4 });
+  });
+
   it('"Raft uses randomized election timeouts ... chosen randomly from a fixed interval"', () => {
     const timeouts = new Set<number>();
     for (let seed = 0; seed < 40; seed++) {

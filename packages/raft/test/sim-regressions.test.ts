@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from '../src/sim/cluster.js';
 import { createRaftNode } from '../src/sim/default-node.js';
-import { requireLiveness } from '../src/sim/run-seed.js';
+import { requireLiveness, runSeed } from '../src/sim/run-seed.js';
 import { Role } from '../src/types.js';
 
 /**
@@ -95,5 +95,9 @@ describe('sim regressions', () => {
     // Had f1 voted at once, the old leader's lease would still look valid here (the checker would throw).
     c.read(old.id, true);
     c.runFor(50);
+  });
+  it('seed 13239: stale candidates (no Pre-Vote) no longer keep restarting the up-to-date voters election timers (liveness)', () => {
+    const r = runSeed({ seed: 13239, createNode: createRaftNode });
+    expect(r.violation?.message).toBeUndefined();
   });
 });
