@@ -6,7 +6,7 @@
 import { startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
 import { MyQueue, TopicExistsError, type Producer } from 'myqueue';
 import { untilSent } from './nats-system.js';
-import type { ConsumerHandle, ProducerHandle, System } from './system.js';
+import { countUntil, type ConsumerHandle, type ProducerHandle, type System } from './system.js';
 
 export interface MyQueueSystemOptions {
   /** Partitions per topic (leaders spread over the brokers). */
@@ -82,20 +82,7 @@ export class MyQueueSystem implements System {
       maxBytes: 4 * 1024 * 1024,
       bufferSize: 20_000,
     });
-    const timer = setTimeout(() => void consumer.stop(), timeoutMs);
-    let count = 0;
-    try {
-      for await (const m of consumer) {
-        void m;
-        count++;
-        onMessage();
-        if (count >= expected) break;
-      }
-    } finally {
-      clearTimeout(timer);
-      await consumer.stop();
-    }
-    return count;
+    return countUntil(consumer, expected, timeoutMs, () => consumer.stop(), onMessage);
   }
 
   async tail(stream: string, onValue: (value: string) => void): Promise<ConsumerHandle> {

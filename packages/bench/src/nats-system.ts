@@ -13,7 +13,7 @@ import {
 } from 'nats';
 import type { NatsCluster } from './nats-cluster.js';
 import { fromBytes, toBytes } from './payload.js';
-import type { ConsumerHandle, ProducerHandle, System } from './system.js';
+import { countUntil, type ConsumerHandle, type ProducerHandle, type System } from './system.js';
 
 export const NATS_WINDOW = 4096;
 
@@ -100,20 +100,7 @@ export class NatsSystem implements System {
     // An ordered consumer starts at the first message by default (nats 2.29 stalls when deliver_policy 'all' is given).
     const consumer = await js.consumers.get(stream);
     const messages = await consumer.consume({ max_messages: 10_000 });
-    const timer = setTimeout(() => void messages.close(), timeoutMs);
-    let count = 0;
-    try {
-      for await (const m of messages) {
-        void m;
-        count++;
-        onMessage();
-        if (count >= expected) break;
-      }
-    } finally {
-      clearTimeout(timer);
-      await messages.close();
-    }
-    return count;
+    return countUntil(messages, expected, timeoutMs, () => messages.close(), onMessage);
   }
 
   async tail(stream: string, onValue: (value: string) => void): Promise<ConsumerHandle> {

@@ -36,3 +36,29 @@ export interface System {
   failoverRound?(stream: string): Promise<number>;
   close(): Promise<void>;
 }
+
+/**
+ * The readAll loop both adapters share: counts what `messages` yields until `expected` arrived or
+ * `timeoutMs` passed (then `stop` ends the iteration), and always stops the source.
+ */
+export async function countUntil(
+  messages: AsyncIterable<unknown>,
+  expected: number,
+  timeoutMs: number,
+  stop: () => Promise<unknown>,
+  onMessage: () => void,
+): Promise<number> {
+  const timer = setTimeout(() => void stop(), timeoutMs);
+  let count = 0;
+  try {
+    for await (const _ of messages) {
+      count++;
+      onMessage();
+      if (count >= expected) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await stop();
+  }
+  return count;
+}

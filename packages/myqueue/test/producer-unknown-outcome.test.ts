@@ -7,9 +7,10 @@
  * A scripted HTTP server plays the manager and a partition leader with the broker's dedup rule (same
  * producer, sequence and count -> the original offsets), so the interleaving is exact.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
+import { readJson, replyJson } from './scripted-server.js';
 import { certainlyNotApplied, toMyQueueError } from '../src/errors.js';
 import { MyQueue } from '../src/myqueue.js';
 
@@ -20,16 +21,6 @@ afterEach(async () => {
   server?.closeAllConnections();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
 });
-
-async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
-function send(res: ServerResponse, status: number, json: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
-}
 
 it('a batch that may have been stored is reported unknown, and its sequence is never reused', async () => {
   const log: string[] = [];
@@ -56,11 +47,11 @@ it('a batch that may have been stored is reported unknown, and its sequence is n
   });
   server = createServer((req, res) => {
     void (async () => {
-      const b = await body(req);
+      const b = await readJson(req);
       if (req.url?.startsWith('/v1/producers/register'))
-        return send(res, 200, { status: 'success', producerId: ++producerIds, topic: topic() });
+        return replyJson(res, 200, { status: 'success', producerId: ++producerIds, topic: topic() });
       if (req.url?.startsWith('/v1/metadata'))
-        return send(res, 200, {
+        return replyJson(res, 200, {
           status: 'success',
           node: 'm1',
           primary: null,
@@ -71,7 +62,7 @@ it('a batch that may have been stored is reported unknown, and its sequence is n
       if (req.url === '/v1/partitions/t/0/produce') {
         const records = b.records as { value: string }[];
         if (phase === 'no-leader')
-          return send(res, 503, {
+          return replyJson(res, 503, {
             status: 'failure',
             code: 'MQ_ERR_NO_LEADER',
             message: 'no leader',
@@ -81,7 +72,12 @@ it('a batch that may have been stored is reported unknown, and its sequence is n
         const key = `${String(b.producerId)}/${String(b.sequence)}`;
         const seen = batches.get(key);
         if (seen && seen.count === records.length)
-          return send(res, 200, { status: 'success', baseOffset: seen.baseOffset, count: seen.count, duplicate: true });
+          return replyJson(res, 200, {
+            status: 'success',
+            baseOffset: seen.baseOffset,
+            count: seen.count,
+            duplicate: true,
+          });
         batches.set(key, { baseOffset: log.length, count: records.length });
         const baseOffset = log.length;
         log.push(...records.map((r) => r.value));
@@ -89,9 +85,9 @@ it('a batch that may have been stored is reported unknown, and its sequence is n
           phase = 'no-leader'; // stored, then the leader dies before answering
           return;
         }
-        return send(res, 200, { status: 'success', baseOffset, count: records.length, duplicate: false });
+        return replyJson(res, 200, { status: 'success', baseOffset, count: records.length, duplicate: false });
       }
-      send(res, 404, { status: 'failure', code: 'MQ_ERR_NOT_FOUND', message: req.url });
+      replyJson(res, 404, { status: 'failure', code: 'MQ_ERR_NOT_FOUND', message: req.url });
     })();
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));

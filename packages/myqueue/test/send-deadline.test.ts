@@ -4,9 +4,10 @@
  * outcome unknown, and the producer takes a new id); and a partition missing from one metadata answer (F2
  * saw topics with 0 partitions) is retried, not fatal. A scripted HTTP server plays manager and leader.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
+import { readJson, replyJson } from './scripted-server.js';
 import { certainlyNotApplied, toMyQueueError } from '../src/errors.js';
 import { HttpTransport } from '../src/http-transport.js';
 import { ManagerClient } from '../src/manager-client.js';
@@ -28,19 +29,9 @@ afterEach(async () => {
 
 type Handler = (path: string, body: Record<string, unknown>, res: ServerResponse) => void;
 
-async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
-function reply(res: ServerResponse, status: number, json: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
-}
-
 /** Starts the scripted server; resolves to its URL. */
 async function serve(handler: Handler): Promise<string> {
-  server = createServer((req, res) => void body(req).then((b) => handler(req.url ?? '', b, res)));
+  server = createServer((req, res) => void readJson(req).then((b) => handler(req.url ?? '', b, res)));
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -99,12 +90,12 @@ it('a batch that may be stored, then stuck on a hanging metadata refresh, reject
   url = await serve((path, b, res) => {
     if (path.startsWith('/v1/producers/register')) {
       registrations.push(b.producerId);
-      return reply(res, 200, { status: 'success', producerId: registrations.length, topic: topic(url, 1) });
+      return replyJson(res, 200, { status: 'success', producerId: registrations.length, topic: topic(url, 1) });
     }
     if (path.startsWith('/v1/partitions/t/0/produce')) {
       produced++;
       // Lost leadership with the batch maybe in its log: the client must refresh metadata, which hangs.
-      return reply(res, 503, { status: 'failure', code: 'MQ_ERR_NO_LEADER', message: 'no leader' });
+      return replyJson(res, 503, { status: 'failure', code: 'MQ_ERR_NO_LEADER', message: 'no leader' });
     }
     // /v1/metadata: the manager hangs.
   });
@@ -128,8 +119,8 @@ it('a partition missing from a metadata answer (0 partitions) is retried until t
   let url = '';
   let answers = 0;
   url = await serve((path, _b, res) => {
-    if (path.startsWith('/v1/metadata')) return reply(res, 200, metadata(url, ++answers <= 2 ? 0 : 1));
-    reply(res, 404, { status: 'failure', code: 'MQ_ERR_NOT_FOUND', message: path });
+    if (path.startsWith('/v1/metadata')) return replyJson(res, 200, metadata(url, ++answers <= 2 ? 0 : 1));
+    replyJson(res, 404, { status: 'failure', code: 'MQ_ERR_NOT_FOUND', message: path });
   });
   const options = withDefaults({ manager: url, heartbeats: false, backoff: { initialMs: 10, maxMs: 20 } });
   http = new HttpTransport({ connectionsPerOrigin: 2 });
@@ -157,18 +148,18 @@ it('a consumer registered with a 0-partition answer waits for the partitions ins
   let fetched = false;
   url = await serve((path, _b, res) => {
     if (path.startsWith('/v1/consumers/register'))
-      return reply(res, 200, { status: 'success', consumerId: 1, topic: topic(url, 0) });
-    if (path.startsWith('/v1/metadata')) return reply(res, 200, metadata(url, 1));
+      return replyJson(res, 200, { status: 'success', consumerId: 1, topic: topic(url, 0) });
+    if (path.startsWith('/v1/metadata')) return replyJson(res, 200, metadata(url, 1));
     if (path.startsWith('/v1/partitions/t/0/size'))
-      return reply(res, 200, { status: 'success', size: 1, position: 0, highWatermark: 1 });
+      return replyJson(res, 200, { status: 'success', size: 1, position: 0, highWatermark: 1 });
     if (path.startsWith('/v1/partitions/t/0/fetch')) {
       const records = fetched ? [] : [{ offset: 0, timestamp: 0, key: null, value: 'a' }];
       fetched = true;
       const answer = { status: 'success', records, highWatermark: 1, nextOffset: 1, logStartOffset: 0 };
       // An empty answer after a while, like a long poll, so the fetch loop does not spin.
-      return void setTimeout(() => reply(res, 200, answer), records.length > 0 ? 0 : 200);
+      return void setTimeout(() => replyJson(res, 200, answer), records.length > 0 ? 0 : 200);
     }
-    reply(res, 404, { status: 'failure', code: 'MQ_ERR_NOT_FOUND', message: path });
+    replyJson(res, 404, { status: 'failure', code: 'MQ_ERR_NOT_FOUND', message: path });
   });
   mq = new MyQueue({ manager: url, heartbeats: false, backoff: { initialMs: 10, maxMs: 20 } });
   const consumer = mq.consumer({ topics: ['t'], autoCommit: false });

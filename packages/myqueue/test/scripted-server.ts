@@ -1,0 +1,12 @@
+/** JSON helpers for the tests that script a manager + broker with a plain node:http server. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+export function replyJson(res: ServerResponse, status: number, json: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+}
