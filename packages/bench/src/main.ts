@@ -95,6 +95,7 @@ async function main(): Promise<void> {
         partitions: o.partitions,
         batchSize: o.batchSize,
         lingerMs: o.lingerMs,
+        maxInFlight: o.maxInFlight,
         window: o.window,
         brokerEnv,
       });
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     `Machine: ${machine(natsServer)}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
     `Settings: W1 ${o.produceSeconds} s per run, W3 ${o.latencySeconds} s per rate, W4 ${o.failoverRounds} round(s); ` +
       `myqueue topic of ${o.partitions} partition(s), producer batchSize ${o.batchSize}, lingerMs ${o.lingerMs}, ` +
+      `maxInFlight ${o.maxInFlight}, ` +
       `${o.window} sends in flight per producer; NATS ${4096} publishes in flight per producer.`,
     '',
     table(results, o.rates),

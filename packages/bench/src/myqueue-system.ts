@@ -14,6 +14,8 @@ export interface MyQueueSystemOptions {
   /** Producer batch size (records) and linger (ms). */
   readonly batchSize: number;
   readonly lingerMs: number;
+  /** Producer batches in flight per partition. */
+  readonly maxInFlight: number;
   /** Messages kept in flight per producer in the throughput runs. */
   readonly window: number;
   /** Extra broker environment (e.g. NODE_OPTIONS for --cpu-prof). */
@@ -63,6 +65,7 @@ export class MyQueueSystem implements System {
     const p: Producer = this.#mq.producer({
       batchSize: this.#o.batchSize,
       lingerMs: options.lingerMs ?? this.#o.lingerMs,
+      maxInFlight: this.#o.maxInFlight,
       batchBytes: Math.max(512 * 1024, this.#o.batchSize * 160),
     });
     return Promise.resolve({

@@ -16,6 +16,7 @@ export interface BenchOptions {
   readonly partitions: number;
   readonly batchSize: number;
   readonly lingerMs: number;
+  readonly maxInFlight: number;
   readonly window: number;
   /** Directory for broker CPU profiles (node --cpu-prof), or undefined. */
   readonly cpuProf: string | undefined;
@@ -35,6 +36,7 @@ export const USAGE = `pnpm bench [options]
   --partitions N           myqueue topic partitions (default 3)
   --batch-size N           myqueue producer batch size (default 5000)
   --linger-ms N            myqueue producer linger (default 5)
+  --max-in-flight N        myqueue batches in flight per partition (default 5, the client's default)
   --window N               myqueue messages in flight per producer (default 20000)
   --cpu-prof DIR           write broker CPU profiles (node --cpu-prof) to DIR
   --docs FILE              write the results section to FILE (default docs/benchmarks.md; --no-docs: don't)
@@ -54,6 +56,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       partitions: { type: 'string' },
       'batch-size': { type: 'string' },
       'linger-ms': { type: 'string' },
+      'max-in-flight': { type: 'string' },
       window: { type: 'string' },
       'cpu-prof': { type: 'string' },
       docs: { type: 'string' },
@@ -88,6 +91,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     partitions: num('partitions', values.partitions, 3, 1),
     batchSize: num('batch-size', values['batch-size'], 5000, 1),
     lingerMs: num('linger-ms', values['linger-ms'], 5),
+    maxInFlight: num('max-in-flight', values['max-in-flight'], 5, 1),
     window: num('window', values.window, 20_000, 1),
     cpuProf: values['cpu-prof'],
     docs: values['no-docs'] ? undefined : (values.docs ?? (quick ? undefined : 'docs/benchmarks.md')),

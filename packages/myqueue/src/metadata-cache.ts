@@ -88,12 +88,17 @@ export class MetadataCache {
 
   /** A topic's metadata, fetched when absent, stale, or older than metadataMaxAgeMs. */
   async topic(name: string, signal?: AbortSignal): Promise<TopicMetadata> {
-    const cached = this.#topics.get(name);
-    if (!cached || this.#stale.has(name) || Date.now() - cached.fetchedAt > this.#maxAgeMs)
-      await this.refresh([name], signal);
+    if (!this.freshTopic(name)) await this.refresh([name], signal);
     const meta = this.#topics.get(name)?.meta;
     if (!meta) throw new UnknownTopicError(`topic ${name} does not exist`, { details: { topic: name } });
     return meta;
+  }
+
+  /** The cached topic when `topic()` would answer it without fetching; else undefined. */
+  freshTopic(name: string, now = Date.now()): TopicMetadata | undefined {
+    const cached = this.#topics.get(name);
+    if (!cached || this.#stale.has(name) || now - cached.fetchedAt > this.#maxAgeMs) return undefined;
+    return cached.meta;
   }
 
   /** The cached topic, without fetching. */

@@ -102,6 +102,12 @@ export interface ProducerOptions {
   readonly batchSize?: number;
   /** Most bytes (keys + values + headers) in one batch. Default 512 KiB. */
   readonly batchBytes?: number;
+  /**
+   * Batches of one partition in flight at once (Kafka's max.in.flight.requests.per.connection). 1 to 5,
+   * default 5; the broker's duplicate window is 5 batches per producer. A producer that is not idempotent
+   * keeps one, since nothing would stop a retried batch from overtaking the next one.
+   */
+  readonly maxInFlight?: number;
   /** How long send() keeps retrying a batch before it rejects. Default: the client's retryTimeoutMs. */
   readonly deliveryTimeoutMs?: number;
   /** Create a topic (manager defaults) the first time a record is sent to it. Default false. */
@@ -113,6 +119,9 @@ export interface ProducerOptions {
 export const DEFAULT_LINGER_MS = 5;
 export const DEFAULT_BATCH_SIZE = 1000;
 export const DEFAULT_BATCH_BYTES = 512 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT = 5;
+/** The broker remembers a producer's last 5 batches per partition (its duplicate window). */
+export const MAX_IN_FLIGHT_LIMIT = 5;
 
 export type ResolvedProducerOptions = Readonly<Required<Omit<ProducerOptions, 'partitioner'>>> & {
   readonly partitioner: Partitioner | undefined;
@@ -121,12 +130,17 @@ export type ResolvedProducerOptions = Readonly<Required<Omit<ProducerOptions, 'p
 export function producerDefaults(options: ProducerOptions, client: ResolvedClientOptions): ResolvedProducerOptions {
   const batchSize = positive('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE);
   if (batchSize > 100_000) throw new BadRequestError('batchSize must be at most 100000');
+  const idempotent = options.idempotent ?? true;
+  const maxInFlight = positive('maxInFlight', options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  if (!Number.isInteger(maxInFlight) || maxInFlight > MAX_IN_FLIGHT_LIMIT)
+    throw new BadRequestError(`maxInFlight must be an integer from 1 to ${MAX_IN_FLIGHT_LIMIT}, got ${maxInFlight}`);
   return Object.freeze({
-    idempotent: options.idempotent ?? true,
+    idempotent,
     acks: options.acks ?? 'all',
     lingerMs: positive('lingerMs', options.lingerMs ?? DEFAULT_LINGER_MS, true),
     batchSize,
     batchBytes: positive('batchBytes', options.batchBytes ?? DEFAULT_BATCH_BYTES),
+    maxInFlight: idempotent ? maxInFlight : 1,
     deliveryTimeoutMs: positive('deliveryTimeoutMs', options.deliveryTimeoutMs ?? client.retryTimeoutMs, true),
     allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
     partitioner: options.partitioner,

@@ -10,7 +10,13 @@
  * const [meta] = await producer.send({ topic: 'logs', messages: [{ key: 'host-1', value: 'hello' }] });
  * await producer.close();
  */
-import { brokerRoutes, type ProduceRequest, type ProduceResponse, type ProducerRecord } from '@myqueue/protocol';
+import {
+  brokerRoutes,
+  type ProduceRequest,
+  type ProduceResponse,
+  type ProducerRecord,
+  type TopicMetadata,
+} from '@myqueue/protocol';
 import type { ClientContext } from './client-context.js';
 import { NETWORK_MARGIN_MS } from './client-context.js';
 import { deadlineSignal, untilAborted } from './deadline.js';
@@ -45,6 +51,13 @@ export interface SendRequest {
   readonly signal?: AbortSignal;
 }
 
+function toRecord(m: Message): ProducerRecord {
+  const record: ProducerRecord = { value: m.value };
+  if (m.key != null) record.key = m.key;
+  if (m.headers) record.headers = { ...m.headers };
+  return record;
+}
+
 /** Where a record was stored. */
 export interface RecordMetadata {
   readonly topic: string;
@@ -70,10 +83,28 @@ interface Handle {
   reject(error: unknown): void;
 }
 
-interface SequenceState {
+/** A batch's place in its partition's sequence: (producerId, first sequence), and when it settles. */
+interface Slot {
+  readonly producerId: number;
+  readonly sequence: number;
+  readonly count: number;
+  /** The producer's fence count when the slot was taken. */
+  readonly epoch: number;
+  readonly settled: Promise<void>;
+  settle(): void;
+}
+
+/** One partition's sequence numbers: the next to hand out, and the batches holding earlier ones, oldest first. */
+interface Lane {
   producerId: number;
   next: number;
+  /** Whether a batch under producerId was acknowledged: the partition knows the id from then on. */
+  acked: boolean;
+  readonly slots: Slot[];
 }
+
+const laneKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const OUT_OF_ORDER = 'MQ_ERR_OUT_OF_ORDER_SEQUENCE';
 
 export class Producer {
   readonly #ctx: ClientContext;
@@ -81,10 +112,14 @@ export class Producer {
   readonly #partitioner: Partitioner;
   readonly #acc: RecordAccumulator<Handle>;
   readonly #registered = new Map<string, Promise<number>>();
-  readonly #sequences = new Map<string, SequenceState>();
+  /** Topics whose registration has resolved (a subset of #registered's keys). */
+  readonly #readyTopics = new Set<string>();
+  readonly #lanes = new Map<string, Lane>();
   readonly #idleWaiters: (() => void)[] = [];
   #registration: Promise<unknown> = Promise.resolve();
   #producerId: number | undefined;
+  /** How often the producer took a new id: a slot from an earlier epoch can no longer be continued in order. */
+  #epoch = 0;
   #heartbeater: Heartbeater | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerDue = Infinity;
@@ -126,14 +161,10 @@ export class Producer {
     for (const m of messages)
       if (typeof m?.value !== 'string') throw new BadRequestError('every message needs a string `value`');
     signal?.throwIfAborted();
-    const deadline = deadlineSignal(started + this.#options.deliveryTimeoutMs, `send to ${topic}`, signal);
-    let meta;
-    try {
-      await untilAborted(this.#ensureTopic(topic, signal), deadline.signal);
-      meta = await this.#ctx.cache.topic(topic, deadline.signal);
-    } finally {
-      deadline.dispose();
-    }
+    // Fast path: registered for the topic and its metadata fresh, so nothing needs a deadline timer.
+    const meta =
+      (this.#readyTopics.has(topic) ? this.#ctx.cache.freshTopic(topic, started) : undefined) ??
+      (await this.#prepare(topic, started, signal));
     signal?.throwIfAborted();
     const count = meta.partitions.length;
     const partitions = messages.map((m) => {
@@ -145,19 +176,20 @@ export class Producer {
       return partition;
     });
     const appended = messages.map((m, i) => {
-      const record: ProducerRecord = {
-        value: m.value,
-        ...(m.key != null ? { key: m.key } : {}),
-        ...(m.headers ? { headers: { ...m.headers } } : {}),
-      };
       let handle!: Handle;
       const promise = new Promise<number>((resolve, reject) => (handle = { resolve, reject }));
       return {
         partition: partitions[i],
-        pending: this.#acc.append(topic, partitions[i], record, handle, started),
+        pending: this.#acc.append(topic, partitions[i], toRecord(m), handle, started),
         promise,
       };
     });
+    if (!signal && appended.length === 1) {
+      // One message, nothing to abort: the common case of a send() per message, without Promise.all.
+      this.#wake();
+      const [a] = appended;
+      return [{ topic, partition: a.partition, offset: await a.promise }];
+    }
     const onAbort = () => {
       for (const a of appended) {
         this.#acc.remove(topic, a.partition, a.pending);
@@ -194,6 +226,17 @@ export class Producer {
     this.#heartbeater?.stop();
   }
 
+  /** Registration and fresh metadata for a send, both bounded by the send's delivery deadline. */
+  async #prepare(topic: string, started: number, signal?: AbortSignal): Promise<TopicMetadata> {
+    const deadline = deadlineSignal(started + this.#options.deliveryTimeoutMs, `send to ${topic}`, signal);
+    try {
+      await untilAborted(this.#ensureTopic(topic, signal), deadline.signal);
+      return await this.#ctx.cache.topic(topic, deadline.signal);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
   /** Registers the producer for a topic once (creating the topic if allowed); resolves to the producer id. */
   #ensureTopic(topic: string, signal?: AbortSignal): Promise<number> {
     let p = this.#registered.get(topic);
@@ -202,7 +245,12 @@ export class Producer {
       p = this.#registration.then(() => this.#register(topic, signal));
       this.#registration = p.catch(() => undefined);
       this.#registered.set(topic, p);
-      p.catch(() => this.#registered.delete(topic));
+      p.then(
+        () => {
+          if (this.#registered.get(topic) === p) this.#readyTopics.add(topic);
+        },
+        () => this.#registered.delete(topic),
+      );
     }
     return p;
   }
@@ -241,13 +289,32 @@ export class Producer {
       'producer takes a new id after a batch with unknown outcome',
     );
     this.#producerId = undefined;
+    this.#epoch++;
     this.#registered.clear();
+    this.#readyTopics.clear();
   }
+
+  /**
+   * A partition may have several batches in flight once the id is known without asking the manager and
+   * the partition has acknowledged a batch under it (a partition takes any first sequence from an id it has
+   * never seen, so a first batch overtaken by the next one would lose its place). After a fence, the
+   * batches still holding the old id finish (or move to the new id) before new ones go beside them.
+   */
+  readonly #canPipeline = (topic: string, partition: number): boolean => {
+    if (this.#options.maxInFlight <= 1 || !this.#readyTopics.has(topic)) return false;
+    const lane = this.#lanes.get(laneKey(topic, partition));
+    return (
+      lane !== undefined &&
+      lane.acked &&
+      lane.producerId === this.#producerId &&
+      lane.slots.every((s) => s.producerId === this.#producerId)
+    );
+  };
 
   #wake(): void {
     const now = Date.now();
-    for (const batch of this.#acc.drainReady(now)) void this.#sendBatch(batch);
-    const wait = this.#acc.nextWakeup(now);
+    for (const batch of this.#acc.drainReady(now, this.#canPipeline)) void this.#sendBatch(batch);
+    const wait = this.#acc.nextWakeup(now, this.#canPipeline);
     if (wait === undefined) return;
     const due = now + wait;
     if (this.#timer && this.#timerDue <= due) return;
@@ -260,60 +327,147 @@ export class Producer {
     }, wait);
   }
 
+  /** Hands a batch its partition's next sequence numbers under `producerId` (the current id). */
+  #takeSlot(topic: string, partition: number, count: number, producerId: number): Slot {
+    const key = laneKey(topic, partition);
+    let lane = this.#lanes.get(key);
+    if (!lane) this.#lanes.set(key, (lane = { producerId, next: 0, acked: false, slots: [] }));
+    else if (lane.producerId !== producerId) {
+      // A new producer id starts every partition's sequence over (Kafka bumps the epoch).
+      lane.producerId = producerId;
+      lane.next = 0;
+      lane.acked = false;
+    }
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const slot: Slot = { producerId, sequence: lane.next, count, epoch: this.#epoch, settled, settle };
+    lane.next += count;
+    lane.slots.push(slot);
+    return slot;
+  }
+
+  /** Registers when needed, then takes a slot; an id made stale by a fence while waiting is never used. */
+  async #registeredSlot(topic: string, partition: number, count: number, signal: AbortSignal): Promise<Slot> {
+    for (;;) {
+      const producerId = await untilAborted(this.#ensureTopic(topic), signal);
+      if (producerId === this.#producerId) return this.#takeSlot(topic, partition, count, producerId);
+    }
+  }
+
+  /** Waits until the batches ahead of `slot` in its partition settled; returns how many there were. */
+  async #aheadSettled(topic: string, partition: number, slot: Slot, signal: AbortSignal): Promise<number> {
+    const lane = this.#lanes.get(laneKey(topic, partition));
+    const ahead = lane ? lane.slots.slice(0, Math.max(0, lane.slots.indexOf(slot))) : [];
+    if (ahead.length > 0) await untilAborted(Promise.all(ahead.map((s) => s.settled)), signal);
+    return ahead.length;
+  }
+
+  #releaseSlot(topic: string, partition: number, slot: Slot): void {
+    const lane = this.#lanes.get(laneKey(topic, partition));
+    const i = lane ? lane.slots.indexOf(slot) : -1;
+    if (lane && i >= 0) lane.slots.splice(i, 1);
+    slot.settle();
+  }
+
+  /**
+   * A failed batch leaves a gap in its partition's sequence. The last batch handed out gives its numbers
+   * back when it was certainly not stored; any other gap needs a new producer id.
+   */
+  #afterFailure(topic: string, partition: number, slot: Slot, error: MyQueueError): void {
+    if (slot.producerId !== this.#producerId) return; // fenced already
+    const lane = this.#lanes.get(laneKey(topic, partition));
+    const isLast =
+      lane !== undefined &&
+      lane.producerId === slot.producerId &&
+      lane.slots[lane.slots.length - 1] === slot &&
+      lane.next === slot.sequence + slot.count;
+    if (isLast && certainlyNotApplied(error) && error.code !== OUT_OF_ORDER) lane.next = slot.sequence;
+    else this.#fence(error);
+  }
+
   async #sendBatch(batch: Batch<Handle>): Promise<void> {
     const { topic, partition, records } = batch;
     const { options, router, http } = this.#ctx;
-    let producerId: number | undefined;
+    const deadlineAt = records[0].enqueuedAt + this.#options.deliveryTimeoutMs;
     // Whether some attempt may have stored the batch: then its outcome stays unknown whatever the last
     // attempt says, and its sequence number must never be reused for other records.
     let mayBeStored = false;
+    let slot: Slot | undefined;
     // Every wait of the batch ends by its delivery deadline, the manager's (registration, metadata) included.
-    const deadline = deadlineSignal(
-      records[0].enqueuedAt + this.#options.deliveryTimeoutMs,
-      `batch for ${topic}/${partition}`,
-    );
+    const deadline = deadlineSignal(deadlineAt, `batch for ${topic}/${partition}`);
     try {
       const body: ProduceRequest = {
         records: records.map((r) => r.record),
         acks: this.#options.acks,
         timeoutMs: options.requestTimeoutMs,
       };
-      let state: SequenceState | undefined;
       if (this.#options.idempotent) {
-        producerId = await untilAborted(this.#ensureTopic(topic), deadline.signal);
-        const key = `${topic}\u0000${partition}`;
-        state = this.#sequences.get(key);
-        if (!state || state.producerId !== producerId) this.#sequences.set(key, (state = { producerId, next: 0 }));
-        body.producerId = producerId;
-        body.sequence = state.next;
+        // Taken before the first await when the id is known, so batches get their numbers in drain order.
+        slot =
+          this.#readyTopics.has(topic) && this.#producerId !== undefined
+            ? this.#takeSlot(topic, partition, records.length, this.#producerId)
+            : await this.#registeredSlot(topic, partition, records.length, deadline.signal);
+        body.producerId = slot.producerId;
+        body.sequence = slot.sequence;
       }
-      const res = await router.call(
-        topic,
-        partition,
-        async (origin) => {
-          this.#stats.requests++;
-          try {
-            return await http.request<ProduceResponse>({
-              origin,
-              method: 'POST',
-              path: brokerRoutes.produce(topic, partition),
-              body,
-              timeoutMs: options.requestTimeoutMs + NETWORK_MARGIN_MS,
-              signal: deadline.signal,
-            });
-          } catch (e) {
-            // Cut off at the deadline, the request may have reached the leader.
-            if (deadline.signal.aborted || produceMayHaveStored(toMyQueueError(e, origin))) mayBeStored = true;
-            throw e;
+      const attempt = (): Promise<ProduceResponse> =>
+        router.call(
+          topic,
+          partition,
+          async (origin) => {
+            this.#stats.requests++;
+            try {
+              return await http.request<ProduceResponse>({
+                origin,
+                method: 'POST',
+                path: brokerRoutes.produce(topic, partition),
+                body,
+                timeoutMs: options.requestTimeoutMs + NETWORK_MARGIN_MS,
+                signal: deadline.signal,
+              });
+            } catch (e) {
+              // Cut off at the deadline, the request may have reached the leader.
+              if (deadline.signal.aborted || produceMayHaveStored(toMyQueueError(e, origin))) mayBeStored = true;
+              throw e;
+            }
+          },
+          { deadline: deadlineAt, signal: deadline.signal },
+        );
+      let res: ProduceResponse | undefined;
+      let retriedInOrder = false;
+      while (!res) {
+        try {
+          res = await attempt();
+        } catch (e) {
+          if (!slot || toMyQueueError(e).code !== OUT_OF_ORDER) throw e;
+          // Pipelined batches can reach the leader out of order: wait for the ones ahead of this batch.
+          const ahead = await this.#aheadSettled(topic, partition, slot, deadline.signal);
+          if (slot.epoch !== this.#epoch) {
+            // A fence (e.g. a batch ahead failed) means these numbers may never be in order again. The
+            // batch was not stored under them unless an attempt may have been, so it takes new ones.
+            if (mayBeStored) throw e;
+            const stale = slot;
+            slot = await this.#registeredSlot(topic, partition, records.length, deadline.signal);
+            this.#releaseSlot(topic, partition, stale);
+            body.producerId = slot.producerId;
+            body.sequence = slot.sequence;
+            // The new id is unknown to the partition: go one at a time, after the batches ahead.
+            await this.#aheadSettled(topic, partition, slot, deadline.signal);
+          } else if (ahead === 0) {
+            // Nothing ahead any more: once more in order; a second refusal is a real gap.
+            if (retriedInOrder) throw e;
+            retriedInOrder = true;
           }
-        },
-        { deadline: records[0].enqueuedAt + this.#options.deliveryTimeoutMs, signal: deadline.signal },
-      );
-      if (state) state.next += records.length;
+        }
+      }
+      if (slot) {
+        const lane = this.#lanes.get(laneKey(topic, partition));
+        if (lane?.producerId === slot.producerId) lane.acked = true;
+      }
       this.#stats.batches++;
       this.#stats.records += records.length;
       if (res.duplicate) this.#stats.duplicates++;
-      records.forEach((r, i) => r.handle.resolve(res.baseOffset + i));
+      for (let i = 0; i < records.length; i++) records[i].handle.resolve(res.baseOffset + i);
     } catch (e) {
       let error = toMyQueueError(e);
       if (mayBeStored && certainlyNotApplied(error))
@@ -321,15 +475,11 @@ export class Producer {
           `the batch may have been stored by an earlier attempt; its outcome is unknown (last attempt: ${error.message})`,
           { cause: error, details: { topic, partition } },
         );
-      if (
-        producerId !== undefined &&
-        producerId === this.#producerId &&
-        (!certainlyNotApplied(error) || error.code === 'MQ_ERR_OUT_OF_ORDER_SEQUENCE')
-      )
-        this.#fence(error);
+      if (slot) this.#afterFailure(topic, partition, slot, error);
       this.#stats.failedRecords += records.length;
       for (const r of records) r.handle.reject(error);
     } finally {
+      if (slot) this.#releaseSlot(topic, partition, slot);
       deadline.dispose();
       this.#acc.complete(topic, partition);
       this.#wake();

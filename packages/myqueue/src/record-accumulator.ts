@@ -1,8 +1,9 @@
 /**
  * Collects records per partition into batches (Kafka's RecordAccumulator): a partition's batch is ready
  * when it holds batchSize records or batchBytes bytes, when its oldest record has waited lingerMs, or
- * when a flush is under way. At most one batch per partition is in flight, which keeps records in order
- * and keeps an idempotent producer's sequence numbers contiguous. Pure logic: time is passed in.
+ * when a flush is under way. A partition has up to maxInFlight batches in flight: a second one only goes
+ * when the caller says the partition may pipeline (its batches carry sequence numbers the broker orders
+ * by); otherwise one at a time, which keeps records in order. Pure logic: time is passed in.
  */
 import type { ProducerRecord } from '@myqueue/protocol';
 
@@ -18,14 +19,19 @@ export interface AccumulatorLimits {
   readonly batchSize: number;
   readonly batchBytes: number;
   readonly lingerMs: number;
+  /** Batches of one partition in flight at once (at least 1). */
+  readonly maxInFlight: number;
 }
+
+/** Whether a partition that has a batch in flight may send another now. */
+export type CanPipeline = (topic: string, partition: number) => boolean;
 
 interface Queue<T> {
   readonly topic: string;
   readonly partition: number;
   records: PendingRecord<T>[];
   bytes: number;
-  inFlight: boolean;
+  inFlight: number;
 }
 
 export interface Batch<T> {
@@ -64,7 +70,7 @@ export class RecordAccumulator<T = unknown> {
     const key = `${topic}\u0000${partition}`;
     let q = this.#queues.get(key);
     if (!q) {
-      q = { topic, partition, records: [], bytes: 0, inFlight: false };
+      q = { topic, partition, records: [], bytes: 0, inFlight: 0 };
       this.#queues.set(key, q);
     }
     return q;
@@ -88,8 +94,14 @@ export class RecordAccumulator<T = unknown> {
     return true;
   }
 
-  #isReady(q: Queue<T>, now: number): boolean {
-    if (q.inFlight || q.records.length === 0) return false;
+  /** Whether the partition could send a batch now, if one were ready. */
+  #hasSlot(q: Queue<T>, canPipeline: CanPipeline | undefined): boolean {
+    if (q.inFlight === 0) return true;
+    return q.inFlight < this.#limits.maxInFlight && canPipeline !== undefined && canPipeline(q.topic, q.partition);
+  }
+
+  #isReady(q: Queue<T>, now: number, canPipeline: CanPipeline | undefined): boolean {
+    if (q.records.length === 0 || !this.#hasSlot(q, canPipeline)) return false;
     return (
       this.#flushing > 0 ||
       q.records.length >= this.#limits.batchSize ||
@@ -98,42 +110,48 @@ export class RecordAccumulator<T = unknown> {
     );
   }
 
-  /** Takes every batch that is ready now and marks its partition in flight until `complete()`. */
-  drainReady(now: number): Batch<T>[] {
+  /** Takes every batch that is ready now; each counts as in flight for its partition until `complete()`. */
+  drainReady(now: number, canPipeline?: CanPipeline): Batch<T>[] {
     const out: Batch<T>[] = [];
     for (const q of this.#queues.values()) {
-      if (!this.#isReady(q, now)) continue;
-      let count = 0;
-      let bytes = 0;
-      // At least one record, even one above batchBytes (the broker judges it).
-      while (
-        count < q.records.length &&
-        count < this.#limits.batchSize &&
-        (count === 0 || bytes + q.records[count].bytes <= this.#limits.batchBytes)
-      ) {
-        bytes += q.records[count].bytes;
-        count++;
-      }
-      const records = q.records.splice(0, count);
-      q.bytes -= bytes;
-      q.inFlight = true;
-      out.push({ topic: q.topic, partition: q.partition, records, bytes });
+      while (this.#isReady(q, now, canPipeline)) out.push(this.#take(q));
     }
     return out;
   }
 
-  /** Marks a partition's batch done, so its next batch may go. */
-  complete(topic: string, partition: number): void {
-    const q = this.#queue(topic, partition);
-    q.inFlight = false;
-    if (q.records.length === 0) this.#queues.delete(`${topic}\u0000${partition}`);
+  #take(q: Queue<T>): Batch<T> {
+    let count = 0;
+    let bytes = 0;
+    // At least one record, even one above batchBytes (the broker judges it).
+    while (
+      count < q.records.length &&
+      count < this.#limits.batchSize &&
+      (count === 0 || bytes + q.records[count].bytes <= this.#limits.batchBytes)
+    ) {
+      bytes += q.records[count].bytes;
+      count++;
+    }
+    const records = q.records.splice(0, count);
+    q.bytes -= bytes;
+    q.inFlight++;
+    return { topic: q.topic, partition: q.partition, records, bytes };
   }
 
-  /** Milliseconds until the next batch becomes ready by lingering, or undefined when none is waiting. */
-  nextWakeup(now: number): number | undefined {
+  /** Marks one of a partition's batches done, so another may go. */
+  complete(topic: string, partition: number): void {
+    const q = this.#queue(topic, partition);
+    q.inFlight = Math.max(0, q.inFlight - 1);
+    if (q.inFlight === 0 && q.records.length === 0) this.#queues.delete(`${topic}\u0000${partition}`);
+  }
+
+  /**
+   * Milliseconds until the next batch becomes ready by lingering, or undefined when none is waiting (or
+   * every waiting partition has no free slot: `complete()` is the next event then).
+   */
+  nextWakeup(now: number, canPipeline?: CanPipeline): number | undefined {
     let best: number | undefined;
     for (const q of this.#queues.values()) {
-      if (q.inFlight || q.records.length === 0) continue;
+      if (q.records.length === 0 || !this.#hasSlot(q, canPipeline)) continue;
       const wait = Math.max(0, q.records[0].enqueuedAt + this.#limits.lingerMs - now);
       best = best === undefined ? wait : Math.min(best, wait);
     }
@@ -159,7 +177,7 @@ export class RecordAccumulator<T = unknown> {
 
   /** True when nothing is queued and nothing is in flight. */
   get idle(): boolean {
-    for (const q of this.#queues.values()) if (q.inFlight || q.records.length > 0) return false;
+    for (const q of this.#queues.values()) if (q.inFlight > 0 || q.records.length > 0) return false;
     return true;
   }
 

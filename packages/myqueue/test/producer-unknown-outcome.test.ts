@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { readJson, replyJson } from './scripted-server.js';
+import { metadataAnswer, readJson, replyJson } from './scripted-server.js';
 import { certainlyNotApplied, toMyQueueError } from '../src/errors.js';
 import { MyQueue } from '../src/myqueue.js';
 
@@ -50,15 +50,7 @@ it('a batch that may have been stored is reported unknown, and its sequence is n
       const b = await readJson(req);
       if (req.url?.startsWith('/v1/producers/register'))
         return replyJson(res, 200, { status: 'success', producerId: ++producerIds, topic: topic() });
-      if (req.url?.startsWith('/v1/metadata'))
-        return replyJson(res, 200, {
-          status: 'success',
-          node: 'm1',
-          primary: null,
-          managers: [],
-          brokers: [{ id: 'b1', url, peer: 'x:1', state: 'alive', lastSeenAgoMs: 0, registeredAt: 0 }],
-          topics: [topic()],
-        });
+      if (req.url?.startsWith('/v1/metadata')) return replyJson(res, 200, metadataAnswer(url, [topic()]));
       if (req.url === '/v1/partitions/t/0/produce') {
         const records = b.records as { value: string }[];
         if (phase === 'no-leader')

@@ -10,3 +10,15 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
 export function replyJson(res: ServerResponse, status: number, json: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
 }
+
+/** The manager's metadata answer for one broker `b1` at `url` and the given topics. */
+export function metadataAnswer(url: string, topics: unknown[]): Record<string, unknown> {
+  return {
+    status: 'success',
+    node: 'm1',
+    primary: null,
+    managers: [],
+    brokers: [{ id: 'b1', url, peer: 'x:1', state: 'alive', lastSeenAgoMs: 0, registeredAt: 0 }],
+    topics,
+  };
+}

@@ -7,7 +7,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { readJson, replyJson } from './scripted-server.js';
+import { metadataAnswer, readJson, replyJson } from './scripted-server.js';
 import { certainlyNotApplied, toMyQueueError } from '../src/errors.js';
 import { HttpTransport } from '../src/http-transport.js';
 import { ManagerClient } from '../src/manager-client.js';
@@ -55,14 +55,7 @@ function topic(url: string, partitions: number) {
 }
 
 function metadata(url: string, partitions: number) {
-  return {
-    status: 'success',
-    node: 'm1',
-    primary: null,
-    managers: [],
-    brokers: [{ id: 'b1', url, peer: 'x:1', state: 'alive', lastSeenAgoMs: 0, registeredAt: 0 }],
-    topics: [topic(url, partitions)],
-  };
+  return metadataAnswer(url, [topic(url, partitions)]);
 }
 
 // Budgets far beyond the delivery timeout: before the fix, the manager's own 30-60 s retry budget applied.
