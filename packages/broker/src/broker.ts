@@ -62,6 +62,7 @@ export async function startBroker(
     clusterToken: o.clusterToken,
     bodyLimit: o.bodyLimit,
     produceTimeoutMs: o.produceTimeoutMs,
+    sequenceGateMs: o.sequenceGateMs,
   });
   await app.listen({ host: o.httpHost, port: o.httpPort });
   const address = app.server.address();

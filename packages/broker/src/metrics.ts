@@ -11,6 +11,7 @@ export class BrokerMetrics {
   readonly produceLatency: Histogram<'acks'>;
   readonly commitLatency: Histogram;
   readonly producedRecords: Counter;
+  readonly gateParked: Counter<'outcome'>;
 
   constructor(host: () => RaftHost | undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mq_broker_process_' });
@@ -42,6 +43,12 @@ export class BrokerMetrics {
     this.producedRecords = new Counter({
       name: 'mq_broker_produced_records_total',
       help: 'Records appended through this broker as leader',
+      registers: [this.registry],
+    });
+    this.gateParked = new Counter({
+      name: 'mq_broker_produce_gate_parked_total',
+      help: 'Idempotent batches held back because they arrived ahead of their predecessor, by how they left the gate (in-order, timeout, released)',
+      labelNames: ['outcome'],
       registers: [this.registry],
     });
     const labels = ['topic', 'partition'] as const;

@@ -12,7 +12,7 @@ export class ConfigError extends Error {
  *   BROKER_ID (required), HTTP_HOST, HTTP_PORT (required), PEER_HOST, PEER_PORT (required), DATA_DIR
  *   (required), CLUSTER_TOKEN (required), MANAGER_URL, ADVERTISED_URL, ADVERTISED_PEER, LOG_LEVEL,
  *   BODY_LIMIT, RAFT_TICK_MS, RAFT_ELECTION_TICKS, RAFT_COMPACT_ENTRIES, RAFT_COMPACT_RETAIN,
- *   MANAGER_HEARTBEAT_MS. MANAGER_URL may list several managers separated by commas.
+ *   MANAGER_HEARTBEAT_MS, PRODUCE_SEQUENCE_GATE_MS. MANAGER_URL may list several managers separated by commas.
  * Every problem is reported at once.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): BrokerOptions {
@@ -62,6 +62,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): BrokerOptions {
     compactEntries: int('RAFT_COMPACT_ENTRIES', false, 10, 1e9),
     compactRetain: int('RAFT_COMPACT_RETAIN', false, 0, 1e9),
     managerHeartbeatMs: int('MANAGER_HEARTBEAT_MS', false, 10, 600_000),
+    sequenceGateMs: int('PRODUCE_SEQUENCE_GATE_MS', false, 0, 60_000),
   };
   if (problems.length > 0) throw new ConfigError(`invalid broker configuration: ${problems.join('; ')}`);
   return options;

@@ -29,6 +29,12 @@ export interface BrokerOptions {
   readonly bodyLimit?: number;
   /** Default time a produce waits for its commit, ms (a request's timeoutMs overrides it). Default 10 000. */
   readonly produceTimeoutMs?: number;
+  /**
+   * Longest time an idempotent batch that arrived ahead of its predecessor waits for it before being
+   * proposed anyway, ms (PRODUCE_SEQUENCE_GATE_MS; never more than half the request's timeoutMs; 0 turns
+   * the wait off). Default 500.
+   */
+  readonly sequenceGateMs?: number;
   /** Raft tick, ms (RAFT_TICK_MS). Default 50: heartbeats every tick, elections after 10-20 ticks. */
   readonly tickMs?: number;
   /** Ticks without a leader before an election (RAFT_ELECTION_TICKS). Default 10. */
@@ -47,6 +53,7 @@ export const DEFAULT_BROKER_OPTIONS = {
   logLevel: 'info',
   bodyLimit: 16 * 1024 * 1024,
   produceTimeoutMs: 10_000,
+  sequenceGateMs: 500,
   tickMs: 50,
   electionTicks: 10,
   compactEntries: 10_000,

@@ -17,6 +17,8 @@ export interface HttpAppOptions {
   readonly clusterToken: string;
   readonly bodyLimit: number;
   readonly produceTimeoutMs: number;
+  /** Longest wait of an idempotent batch for its predecessor, ms (sequence-gate.ts). */
+  readonly sequenceGateMs: number;
 }
 
 export type BrokerApp = FastifyInstance<

@@ -62,11 +62,16 @@ export function dataRoutes(app: BrokerApp, o: HttpAppOptions): void {
       const r = replica(req.params);
       r.requireLeader();
       const { records, producerId = 0, sequence = 0, acks = 'all' } = req.body;
+      const timeoutMs = req.body.timeoutMs ?? o.produceTimeoutMs;
       if (producerId > 0) {
         // A retry of a batch already committed is answered from the replicated window, without a new entry.
         const check = checkSequence(r.sm.producerWindow(producerId), sequence, records.length);
         if (check.kind === 'duplicate')
           return { status: 'success' as const, baseOffset: check.baseOffset, count: records.length, duplicate: true };
+        // A batch that overtook its predecessor on another connection waits for it to be proposed first
+        // (bounded; the state machine still decides). Half the request's timeout at most.
+        const parked = r.gate.admit(producerId, sequence, Math.min(o.sequenceGateMs, Math.floor(timeoutMs / 2)));
+        if (parked) o.metrics.gateParked.inc({ outcome: await parked });
       }
       const data = encodeProduce({
         timestamp: Date.now(),
@@ -75,12 +80,14 @@ export function dataRoutes(app: BrokerApp, o: HttpAppOptions): void {
         count: records.length,
         records: Buffer.from(JSON.stringify(records)),
       });
-      const result = await r.propose(data, {
-        timeoutMs: req.body.timeoutMs ?? o.produceTimeoutMs,
+      const pending = r.propose(data, {
+        timeoutMs: Math.max(1, Math.round(timeoutMs - (performance.now() - started))),
         acks,
         produceCount: records.length,
         idempotent: producerId > 0,
       });
+      if (producerId > 0) r.gate.proposed(producerId, sequence, records.length);
+      const result = await pending;
       const answer = expectResult(result, 'produce');
       o.metrics.produceLatency.observe({ acks }, (performance.now() - started) / 1000);
       if (!answer.duplicate) o.metrics.producedRecords.inc(answer.count);

@@ -17,14 +17,19 @@ export type SequenceCheck =
   | { readonly kind: 'duplicate'; readonly baseOffset: number }
   | { readonly kind: 'out-of-order'; readonly message: string };
 
+/** The sequence a producer's next batch must carry, undefined for a producer with no window. */
+export function nextSequence(window: ProducerWindow | undefined): number | undefined {
+  const last = window?.[window.length - 1];
+  return last ? last.sequence + last.count : undefined;
+}
+
 /**
  * Classifies a batch (sequence of its first record, record count) against a producer's window.
  * A producer with no window may start at any sequence (a restarted client continues where it was).
  */
 export function checkSequence(window: ProducerWindow | undefined, sequence: number, count: number): SequenceCheck {
-  if (!window || window.length === 0) return { kind: 'new' };
-  const last = window[window.length - 1];
-  const expected = last.sequence + last.count;
+  const expected = nextSequence(window);
+  if (!window || expected === undefined) return { kind: 'new' };
   if (sequence === expected) return { kind: 'new' };
   const seen = window.find((b) => b.sequence === sequence);
   if (seen) {

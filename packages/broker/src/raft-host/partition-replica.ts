@@ -11,6 +11,9 @@ import {
   type SoftState,
 } from '@myqueue/raft';
 import { notLeader, timeout, toMyQueueError } from '../errors.js';
+import { CommandKind, decodeCommand } from '../partition/commands.js';
+import { nextSequence } from '../partition/producer-window.js';
+import { SequenceGate } from '../partition/sequence-gate.js';
 import type { ApplyResult, PartitionStateMachine } from '../partition/state-machine.js';
 
 export type Acks = 'all' | 'leader';
@@ -58,6 +61,8 @@ export class PartitionReplica {
   readonly sm: PartitionStateMachine;
   readonly node: RaftNode;
   readonly storage: GroupStorage;
+  /** Leader-only: holds back idempotent batches that arrive ahead of their predecessor (sequence-gate.ts). */
+  readonly gate: SequenceGate;
   readonly #ctx: ReplicaContext;
   readonly #pending = new Map<number, Pending>();
   /** Produce entries proposed by this leader and not applied yet: index -> record count (-1: idempotent). */
@@ -82,6 +87,7 @@ export class PartitionReplica {
     this.sm = sm;
     this.node = node;
     this.storage = storage;
+    this.gate = new SequenceGate((producerId) => nextSequence(sm.producerWindow(producerId)));
   }
 
   get soft(): SoftState {
@@ -216,6 +222,10 @@ export class PartitionReplica {
   /** A committed entry was applied. */
   onApplied(entry: Entry, result: EntryResult): void {
     this.#inflight.delete(entry.index);
+    if (this.gate.size > 0 && (result.kind === 'produce' || result.kind === 'rejected')) {
+      const cmd = decodeCommand(entry.data);
+      if (cmd.kind === CommandKind.Produce && cmd.producerId > 0) this.gate.applied(cmd.producerId);
+    }
     const p = this.#pending.get(entry.index);
     if (!p) return;
     this.#pending.delete(entry.index);
@@ -240,6 +250,7 @@ export class PartitionReplica {
         this.#pending.clear();
       }
       this.sm.wakeWaiters();
+      this.gate.release();
     }
     for (const w of [...this.#leaderWatchers]) w(s);
   }
@@ -259,6 +270,7 @@ export class PartitionReplica {
     }
     this.#pending.clear();
     this.sm.wakeWaiters();
+    this.gate.release();
   }
 
   // ---- views ---------------------------------------------------------------------------------
