@@ -37,7 +37,8 @@ export type ViolationKind =
   | 'consumer-back'
   | 'bad-read'
   | 'failed-present'
-  | 'phantom';
+  | 'phantom'
+  | 'reorder';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'lost',
@@ -50,6 +51,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'bad-read',
   'failed-present',
   'phantom',
+  'reorder',
 ];
 
 export interface Violation {
@@ -98,6 +100,9 @@ class Findings {
 }
 
 interface SendOutcome {
+  readonly process: string;
+  /** Position of the invoke in the history: the order the process sent in. */
+  readonly order: number;
   partition: number;
   status: 'pending' | 'ok' | 'fail' | 'info';
   offset?: number;
@@ -151,19 +156,44 @@ function mergeReplicas(logs: readonly PartitionLogs[], findings: Findings): Merg
 /** Completes each send with its last outcome (a send's id is unique in the run). */
 function sendOutcomes(history: readonly Op[]): Map<string, SendOutcome> {
   const sends = new Map<string, SendOutcome>();
-  for (const op of history) {
-    if (op.f !== 'send') continue;
+  history.forEach((op, order) => {
+    if (op.f !== 'send') return;
     const v = op.value as SendValue;
     if (op.type === 'invoke') {
-      sends.set(v.id, { partition: v.partition, status: 'pending' });
-      continue;
+      sends.set(v.id, { process: op.process, order, partition: v.partition, status: 'pending' });
+      return;
     }
-    const s = sends.get(v.id) ?? { partition: v.partition, status: 'pending' };
+    const s = sends.get(v.id) ?? { process: op.process, order, partition: v.partition, status: 'pending' };
     s.status = op.type;
     if (op.type === 'ok') s.offset = v.offset;
     sends.set(v.id, s);
-  }
+  });
   return sends;
+}
+
+/** One producer's acknowledged messages in one partition must be stored in the order it sent them. */
+function checkOrder(sends: Map<string, SendOutcome>, findings: Findings): void {
+  const lanes = new Map<string, [string, SendOutcome][]>();
+  for (const [id, s] of sends) {
+    if (s.status !== 'ok' || s.offset === undefined) continue;
+    const key = `${s.process}\u0000${s.partition}`;
+    const lane = lanes.get(key) ?? [];
+    lane.push([id, s]);
+    lanes.set(key, lane);
+  }
+  for (const lane of lanes.values()) {
+    lane.sort((a, b) => a[1].order - b[1].order);
+    for (let i = 1; i < lane.length; i++) {
+      const [prevId, prev] = lane[i - 1];
+      const [id, s] = lane[i];
+      if (s.offset! < prev.offset!)
+        findings.add(
+          'reorder',
+          s.partition,
+          `${s.process} sent ${prevId} before ${id}, but they are at offsets ${prev.offset} and ${s.offset}`,
+        );
+    }
+  }
 }
 
 function checkReads(history: readonly Op[], merged: MergedLogs, findings: Findings): number {
@@ -240,6 +270,7 @@ export function check(history: readonly Op[], logs: readonly PartitionLogs[]): C
     }
   }
 
+  checkOrder(sends, findings);
   const reads = checkReads(history, merged, findings);
   const faults = history.filter((op) => op.process === 'nemesis' && op.type !== 'invoke').length;
   const total = VIOLATION_KINDS.reduce((n, k) => n + findings.counts[k], 0);

@@ -159,6 +159,22 @@ describe('checker', () => {
     only(check(h, [replicated(0, log('a', 'b', 'c', 'd'))]), 'failed-present');
   });
 
+  it('finds acknowledged messages of one producer stored out of its send order, per partition', () => {
+    const history = [
+      invoke('p1', 'a'),
+      invoke('p1', 'b'),
+      invoke('p1', 'x', 1),
+      invoke('p2', 'c'),
+      ok('p1', 'b', 0),
+      ok('p2', 'c', 1),
+      ok('p1', 'a', 2),
+      ok('p1', 'x', 0, 1),
+    ];
+    const report = check(history, [replicated(0, log('b', 'c', 'a')), replicated(1, log('x'))]);
+    only(report, 'reorder');
+    expect(report.violations[0].message).toContain('sent a before b');
+  });
+
   it('finds a message nobody sent', () => {
     only(check(cleanHistory().slice(0, 6), [replicated(0, log('a', 'b', 'c', 'zz'))]), 'phantom');
   });

@@ -34,7 +34,7 @@ import {
 import { Heartbeater } from './heartbeater.js';
 import { producerDefaults, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
-import { RecordAccumulator, type Batch } from './record-accumulator.js';
+import { RecordAccumulator, type Batch, type PendingRecord } from './record-accumulator.js';
 
 /** One message to send. `partition` overrides the partitioner. */
 export interface Message {
@@ -78,6 +78,12 @@ export interface ProducerStats {
   readonly failedRecords: number;
 }
 
+interface Appended {
+  readonly partition: number;
+  readonly pending: PendingRecord<Handle>;
+  readonly promise: Promise<number>;
+}
+
 interface Handle {
   resolve(offset: number): void;
   reject(error: unknown): void;
@@ -117,6 +123,9 @@ export class Producer {
   readonly #lanes = new Map<string, Lane>();
   readonly #idleWaiters: (() => void)[] = [];
   #registration: Promise<unknown> = Promise.resolve();
+  /** The last send waiting for the manager, and how many are: later sends queue after them. */
+  #prepareTail: Promise<void> = Promise.resolve();
+  #preparing = 0;
   #producerId: number | undefined;
   /** How often the producer took a new id: a slot from an earlier epoch can no longer be continued in order. */
   #epoch = 0;
@@ -161,29 +170,21 @@ export class Producer {
     for (const m of messages)
       if (typeof m?.value !== 'string') throw new BadRequestError('every message needs a string `value`');
     signal?.throwIfAborted();
-    // Fast path: registered for the topic and its metadata fresh, so nothing needs a deadline timer.
+    let appended: Appended[];
+    // Fast path: registered for the topic, its metadata fresh and no earlier send still waiting for the
+    // manager, so nothing needs a deadline timer and the records queue in call order.
     const meta =
-      (this.#readyTopics.has(topic) ? this.#ctx.cache.freshTopic(topic, started) : undefined) ??
-      (await this.#prepare(topic, started, signal));
-    signal?.throwIfAborted();
-    const count = meta.partitions.length;
-    const partitions = messages.map((m) => {
-      const partition = m.partition ?? this.#partitioner({ topic, key: m.key, partitionCount: count });
-      if (!Number.isInteger(partition) || partition < 0 || partition >= count)
-        throw new UnknownPartitionError(`topic ${topic} has ${count} partitions; there is no partition ${partition}`, {
-          details: { topic, partition },
-        });
-      return partition;
-    });
-    const appended = messages.map((m, i) => {
-      let handle!: Handle;
-      const promise = new Promise<number>((resolve, reject) => (handle = { resolve, reject }));
-      return {
-        partition: partitions[i],
-        pending: this.#acc.append(topic, partitions[i], toRecord(m), handle, started),
-        promise,
-      };
-    });
+      this.#preparing === 0 && this.#readyTopics.has(topic) ? this.#ctx.cache.freshTopic(topic, started) : undefined;
+    if (meta) appended = this.#append(topic, meta, messages, started);
+    else {
+      const prepared = await this.#prepare(topic, started, signal);
+      try {
+        signal?.throwIfAborted();
+        appended = this.#append(topic, prepared.meta, messages, started);
+      } finally {
+        prepared.done();
+      }
+    }
     if (!signal && appended.length === 1) {
       // One message, nothing to abort: the common case of a send() per message, without Promise.all.
       this.#wake();
@@ -206,6 +207,28 @@ export class Producer {
     }
   }
 
+  /** Queues the records with their partitions; throws before queueing any if a partition does not exist. */
+  #append(topic: string, meta: TopicMetadata, messages: readonly Message[], started: number): Appended[] {
+    const count = meta.partitions.length;
+    const partitions = messages.map((m) => {
+      const partition = m.partition ?? this.#partitioner({ topic, key: m.key, partitionCount: count });
+      if (!Number.isInteger(partition) || partition < 0 || partition >= count)
+        throw new UnknownPartitionError(`topic ${topic} has ${count} partitions; there is no partition ${partition}`, {
+          details: { topic, partition },
+        });
+      return partition;
+    });
+    return messages.map((m, i) => {
+      let handle!: Handle;
+      const promise = new Promise<number>((resolve, reject) => (handle = { resolve, reject }));
+      return {
+        partition: partitions[i],
+        pending: this.#acc.append(topic, partitions[i], toRecord(m), handle, started),
+        promise,
+      };
+    });
+  }
+
   /** Sends every queued record now and waits until nothing is queued or in flight. */
   async flush(): Promise<void> {
     const end = this.#acc.beginFlush();
@@ -226,12 +249,33 @@ export class Producer {
     this.#heartbeater?.stop();
   }
 
-  /** Registration and fresh metadata for a send, both bounded by the send's delivery deadline. */
-  async #prepare(topic: string, started: number, signal?: AbortSignal): Promise<TopicMetadata> {
+  /**
+   * Registration and fresh metadata for a send, bounded by the send's delivery deadline. Sends that wait
+   * here queue their records in call order: each waits for the one before it, which calls `done()` once
+   * its records are queued (or it failed).
+   */
+  async #prepare(
+    topic: string,
+    started: number,
+    signal?: AbortSignal,
+  ): Promise<{ meta: TopicMetadata; done: () => void }> {
+    const previous = this.#prepareTail;
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.#prepareTail = mine;
+    this.#preparing++;
+    const finish = () => {
+      this.#preparing--;
+      done();
+    };
     const deadline = deadlineSignal(started + this.#options.deliveryTimeoutMs, `send to ${topic}`, signal);
     try {
+      await untilAborted(previous, deadline.signal);
       await untilAborted(this.#ensureTopic(topic, signal), deadline.signal);
-      return await this.#ctx.cache.topic(topic, deadline.signal);
+      return { meta: await this.#ctx.cache.topic(topic, deadline.signal), done: finish };
+    } catch (e) {
+      finish();
+      throw e;
     } finally {
       deadline.dispose();
     }
