@@ -47,6 +47,40 @@ describe('partition state machine', () => {
     expect(sm.read(10, 100, 1 << 20)).toEqual({ records: [], nextOffset: 10 });
   });
 
+  it('reads the same records however the log is cut into batches, and leaves the store usable (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 20 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 40 }),
+        (sizes, at, maxMessages, maxBytes) => {
+          const { sm } = fresh();
+          const flat: string[] = [];
+          sizes.forEach((n, b) => {
+            sm.apply(b + 1, produceCmd(n, { prefix: `b${b}` }));
+            for (let i = 0; i < n; i++) flat.push(`b${b}-${i}`);
+          });
+          const offset = at % (flat.length + 1);
+          // Reference: at most maxMessages, stop before exceeding maxBytes, but always the first record.
+          const want: string[] = [];
+          let bytes = 0;
+          for (let o = offset; o < flat.length && want.length < maxMessages; o++) {
+            if (want.length > 0 && bytes + flat[o].length > maxBytes) break;
+            bytes += flat[o].length;
+            want.push(flat[o]);
+          }
+          const got = sm.read(offset, maxMessages, maxBytes);
+          expect(got.records.map((r) => r.value)).toEqual(want);
+          expect(got.records.map((r) => r.offset)).toEqual(want.map((_, i) => offset + i));
+          expect(got.nextOffset).toBe(offset + want.length);
+          // A read that stopped early closed its cursor: the connection takes writes again.
+          expect(sm.apply(sizes.length + 1, produceCmd(1))).toMatchObject({ kind: 'produce', baseOffset: flat.length });
+        },
+      ),
+    );
+  });
+
   it('ignores entries at or below the applied index (replay after restart)', () => {
     const { sm } = fresh();
     sm.apply(1, produceCmd(2));

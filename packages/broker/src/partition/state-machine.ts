@@ -157,7 +157,7 @@ export class PartitionStateMachine {
     const records: StoredRecord[] = [];
     let next = Math.max(offset, this.#logStartOffset);
     let bytes = 0;
-    const rows = this.#store.batchesFrom(this.group, next, Math.min(maxMessages, 1000));
+    const rows = this.#store.batchesFrom(this.group, next, maxMessages);
     outer: for (const row of rows) {
       const batch = JSON.parse(row.data.toString('utf8')) as WireRecord[];
       for (let i = Math.max(0, next - row.base_offset); i < batch.length; i++) {
