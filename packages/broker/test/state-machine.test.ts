@@ -74,6 +74,14 @@ describe('partition state machine', () => {
           expect(got.records.map((r) => r.value)).toEqual(want);
           expect(got.records.map((r) => r.offset)).toEqual(want.map((_, i) => offset + i));
           expect(got.nextOffset).toBe(offset + want.length);
+          // A reader going through the log chunk by chunk (reusing the batch the last read stopped in).
+          const chunks: string[] = [];
+          for (let o = offset, n = 0; o < flat.length && n <= flat.length; n++) {
+            const part = sm.read(o, maxMessages, maxBytes);
+            chunks.push(...part.records.map((r) => r.value));
+            o = part.nextOffset;
+          }
+          expect(chunks).toEqual(flat.slice(offset));
           // A read that stopped early closed its cursor: the connection takes writes again.
           expect(sm.apply(sizes.length + 1, produceCmd(1))).toMatchObject({ kind: 'produce', baseOffset: flat.length });
         },
@@ -175,7 +183,8 @@ describe('partition state machine', () => {
     const header = sm.compactSnapshot();
 
     const { sm: other } = fresh();
-    other.apply(1, produceCmd(7, { prefix: 'stale' }));
+    other.apply(1, produceCmd(3, { prefix: 'stale' }));
+    expect(other.read(0, 1, 1 << 20).records.map((r) => r.value)).toEqual(['stale-0']); // stops inside a batch
     other.restore(3, snap);
     expect(other.appliedIndex).toBe(3);
     expect(other.read(0, 100, 1 << 20)).toEqual(sm.read(0, 100, 1 << 20));
