@@ -17,6 +17,7 @@ import {
   type StoredRecord,
   type TopicMetadata,
 } from '@myqueue/protocol';
+import { ChunkQueue } from './chunk-queue.js';
 import { NETWORK_MARGIN_MS, type ClientContext } from './client-context.js';
 import { UnknownPartitionError, UnknownTopicError, closedError, toMyQueueError, type MyQueueError } from './errors.js';
 import { Heartbeater } from './heartbeater.js';
@@ -54,9 +55,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   readonly #ctx: ClientContext;
   readonly #options: ResolvedConsumerOptions;
   readonly #partitions = new Map<string, PartitionState>();
-  readonly #buffer: ConsumedMessage[] = [];
+  readonly #buffer = new ChunkQueue<PartitionState, ConsumedMessage>();
   readonly #abort = new AbortController();
-  #bufferHead = 0;
   #consumerId: number | undefined;
   #connecting: Promise<void> | undefined;
   #fetchers: Promise<void>[] = [];
@@ -65,7 +65,9 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   #commitChain: Promise<void> = Promise.resolve();
   #wakeReader: (() => void) | undefined;
   #wakeFetchers: (() => void)[] = [];
-  #lastDelivered: ConsumedMessage | undefined;
+  /** The partition and offset of the record last handed to the application, until it counts as processed. */
+  #lastDelivered: PartitionState | undefined;
+  #lastOffset = 0;
   #failure: MyQueueError | undefined;
   #stopped = false;
   #iterating = false;
@@ -221,16 +223,18 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   }
 
   #accept(state: PartitionState, res: FetchResponse): void {
-    let added = 0;
+    const messages: ConsumedMessage[] = [];
     for (const r of res.records) {
       // Never deliver an offset twice, whatever a broker answers.
       if (r.offset < state.fetchOffset) continue;
-      this.#buffer.push(this.#message(state, r));
+      messages.push(this.#message(state, r));
       state.fetchOffset = r.offset + 1;
-      added++;
     }
     if (res.nextOffset > state.fetchOffset && res.records.length === 0) state.fetchOffset = res.nextOffset;
-    if (added > 0) this.#wakeReader?.();
+    if (messages.length > 0) {
+      this.#buffer.push(state, messages);
+      this.#wakeReader?.();
+    }
   }
 
   #message(state: PartitionState, r: StoredRecord): ConsumedMessage {
@@ -286,27 +290,27 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   }
 
   #buffered(): number {
-    return this.#buffer.length - this.#bufferHead;
+    return this.#buffer.size;
   }
 
+  /** The next buffered record, marked as delivered. */
   #take(): ConsumedMessage | undefined {
-    if (this.#bufferHead >= this.#buffer.length) return undefined;
-    const m = this.#buffer[this.#bufferHead++];
-    if (this.#bufferHead > 1024 && this.#bufferHead * 2 > this.#buffer.length) {
-      this.#buffer.splice(0, this.#bufferHead);
-      this.#bufferHead = 0;
-    }
+    const m = this.#buffer.take();
+    if (!m) return undefined;
+    const state = this.#buffer.lastOwner!;
+    state.delivered = m.offset + 1;
+    this.#lastDelivered = state;
+    this.#lastOffset = m.offset;
     if (this.#wakeFetchers.length > 0 && this.#buffered() < this.#options.bufferSize)
       for (const w of this.#wakeFetchers.splice(0)) w();
     return m;
   }
 
   #markProcessed(): void {
-    const m = this.#lastDelivered;
-    if (!m) return;
+    const state = this.#lastDelivered;
+    if (!state) return;
     this.#lastDelivered = undefined;
-    const state = this.#partitions.get(key(m.topic, m.partition));
-    if (state && m.offset + 1 > state.processed) state.processed = m.offset + 1;
+    if (this.#lastOffset + 1 > state.processed) state.processed = this.#lastOffset + 1;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumedMessage> {
@@ -331,9 +335,6 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
         if (this.#stopped) return;
         const m = this.#take();
         if (m) {
-          const state = this.#partitions.get(key(m.topic, m.partition))!;
-          state.delivered = m.offset + 1;
-          this.#lastDelivered = m;
           yield m;
           continue;
         }
@@ -402,10 +403,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     state.fetchOffset = offset;
     state.delivered = offset;
     state.processed = offset;
-    for (let i = this.#bufferHead; i < this.#buffer.length; i++) {
-      const m = this.#buffer[i];
-      if (m.topic === topic && m.partition === partition) this.#buffer.splice(i--, 1);
-    }
+    this.#buffer.drop(state);
   }
 
   /**
