@@ -1,3 +1,5 @@
+import { FetchResponse } from '@myqueue/protocol';
+import Fastify from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +99,40 @@ describe('broker HTTP API', () => {
     expect(empty.json()).toEqual({ status: 'success', records: [], position: 2 });
     const leaderAcks = await produce({ records: [{ value: 'c' }], acks: 'leader' });
     expect(leaderAcks.json()).toMatchObject({ baseOffset: 2, count: 1 });
+  });
+
+  it('answers a fetch with the very bytes the FetchResponse schema serializer writes', async () => {
+    // The fetch route bypasses the schema serializer (JSON.stringify is much faster on big answers);
+    // a reference route with the documented response schema must write the same body.
+    const reference = Fastify();
+    let answer: unknown;
+    reference.get('/fetch', { schema: { response: { 200: FetchResponse } } }, () => answer);
+    await reference.ready();
+    const from = hw();
+    const tricky = [
+      '',
+      'plain',
+      'quote " and \\ backslash',
+      'ctl \u0000\u001f\n\t',
+      'ünï €😀',
+      'lone \ud800 surrogate',
+    ];
+    const records = tricky.map((value, i) => ({
+      value,
+      ...(i % 2 === 0 ? { key: `k"${i}` } : {}),
+      ...(i % 3 === 0 ? { headers: { 'h"1': value, h2: '' } } : {}),
+    }));
+    expect((await produce({ records })).statusCode).toBe(200);
+    for (const query of [`offset=${from}`, `offset=${from + 2}&maxMessages=3`, `offset=${hw()}`]) {
+      const f = await broker.app.inject({ url: `/v1/partitions/t/0/fetch?${query}` });
+      expect(f.statusCode, f.body).toBe(200);
+      answer = f.json();
+      const ref = await reference.inject({ url: '/fetch' });
+      expect(f.body).toBe(ref.body);
+      expect(f.headers['content-type']).toBe(ref.headers['content-type']);
+    }
+    expect(answer).toMatchObject({ records: [] });
+    await reference.close();
   });
 
   it('deduplicates a retried idempotent batch and refuses a sequence gap', async () => {

@@ -47,6 +47,48 @@ describe('partition state machine', () => {
     expect(sm.read(10, 100, 1 << 20)).toEqual({ records: [], nextOffset: 10 });
   });
 
+  it('reads the same records however the log is cut into batches, and leaves the store usable (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 20 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 40 }),
+        (sizes, at, maxMessages, maxBytes) => {
+          const { sm } = fresh();
+          const flat: string[] = [];
+          sizes.forEach((n, b) => {
+            sm.apply(b + 1, produceCmd(n, { prefix: `b${b}` }));
+            for (let i = 0; i < n; i++) flat.push(`b${b}-${i}`);
+          });
+          const offset = at % (flat.length + 1);
+          // Reference: at most maxMessages, stop before exceeding maxBytes, but always the first record.
+          const want: string[] = [];
+          let bytes = 0;
+          for (let o = offset; o < flat.length && want.length < maxMessages; o++) {
+            if (want.length > 0 && bytes + flat[o].length > maxBytes) break;
+            bytes += flat[o].length;
+            want.push(flat[o]);
+          }
+          const got = sm.read(offset, maxMessages, maxBytes);
+          expect(got.records.map((r) => r.value)).toEqual(want);
+          expect(got.records.map((r) => r.offset)).toEqual(want.map((_, i) => offset + i));
+          expect(got.nextOffset).toBe(offset + want.length);
+          // A reader going through the log chunk by chunk (reusing the batch the last read stopped in).
+          const chunks: string[] = [];
+          for (let o = offset, n = 0; o < flat.length && n <= flat.length; n++) {
+            const part = sm.read(o, maxMessages, maxBytes);
+            chunks.push(...part.records.map((r) => r.value));
+            o = part.nextOffset;
+          }
+          expect(chunks).toEqual(flat.slice(offset));
+          // A read that stopped early closed its cursor: the connection takes writes again.
+          expect(sm.apply(sizes.length + 1, produceCmd(1))).toMatchObject({ kind: 'produce', baseOffset: flat.length });
+        },
+      ),
+    );
+  });
+
   it('ignores entries at or below the applied index (replay after restart)', () => {
     const { sm } = fresh();
     sm.apply(1, produceCmd(2));
@@ -141,7 +183,8 @@ describe('partition state machine', () => {
     const header = sm.compactSnapshot();
 
     const { sm: other } = fresh();
-    other.apply(1, produceCmd(7, { prefix: 'stale' }));
+    other.apply(1, produceCmd(3, { prefix: 'stale' }));
+    expect(other.read(0, 1, 1 << 20).records.map((r) => r.value)).toEqual(['stale-0']); // stops inside a batch
     other.restore(3, snap);
     expect(other.appliedIndex).toBe(3);
     expect(other.read(0, 100, 1 << 20)).toEqual(sm.read(0, 100, 1 << 20));

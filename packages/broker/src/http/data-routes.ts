@@ -131,7 +131,12 @@ export function dataRoutes(app: BrokerApp, o: HttpAppOptions): void {
       }
       if (offset === r.sm.nextOffset && maxWaitMs > 0)
         await r.sm.waitForOffset(offset, maxWaitMs, abortOnClose(reply.raw));
-      return fetchAnswer(r.sm, offset, maxMessages, maxBytes);
+      const answer = fetchAnswer(r.sm, offset, maxMessages, maxBytes);
+      // The answer holds exactly FetchResponse's fields, in its order, with the right types: native
+      // JSON.stringify writes the bytes the schema serializer would, several times faster on thousands of
+      // records (http.test.ts compares the two byte for byte). Failures keep the schema serializer.
+      reply.type('application/json; charset=utf-8').serializer(JSON.stringify);
+      return answer;
     },
   );
 

@@ -55,7 +55,7 @@ export class PartitionStore {
       'SELECT base_offset FROM mq_batches WHERE grp = ? AND base_offset <= ? ORDER BY base_offset DESC LIMIT 1',
     );
     this.#batchesFrom = db.prepare<[string, number, number], BatchRow>(
-      'SELECT base_offset, count, timestamp, data FROM mq_batches WHERE grp = ? AND base_offset >= ? ORDER BY base_offset LIMIT ?',
+      'SELECT base_offset, count, timestamp, data FROM mq_batches WHERE grp = ? AND base_offset >= ? AND base_offset < ? ORDER BY base_offset',
     );
     this.#batchesBelow = db.prepare<[string, number], BatchRow>(
       'SELECT base_offset, count, timestamp, data FROM mq_batches WHERE grp = ? AND base_offset < ? ORDER BY base_offset',
@@ -101,10 +101,15 @@ export class PartitionStore {
     this.#insertBatch.run(group, baseOffset, count, timestamp, data);
   }
 
-  /** Batches holding `offset` and after, at most `limit` rows, in offset order. */
-  batchesFrom(group: string, offset: number, limit: number): BatchRow[] {
+  /**
+   * The batches holding offsets `offset` to `offset + maxRecords - 1`, in offset order, read lazily: a
+   * reader that has enough leaves the loop and the rest is never read (batches can be large blobs, so
+   * reading rows it will not use costs a fetch more than everything else). Finish or break the loop
+   * before the next statement on this connection.
+   */
+  batchesFrom(group: string, offset: number, maxRecords: number): IterableIterator<BatchRow> {
     const first = this.#batchAtOrBefore.get(group, offset);
-    return this.#batchesFrom.all(group, first ? first.base_offset : offset, limit);
+    return this.#batchesFrom.iterate(group, first ? first.base_offset : offset, offset + maxRecords);
   }
 
   /** Every batch below `endOffset`, streamed (for snapshots). */

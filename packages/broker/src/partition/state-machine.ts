@@ -49,6 +49,11 @@ export class PartitionStateMachine {
   #logStartOffset: number;
   #positions: Map<number, number>;
   #producers: Map<number, ProducerWindow>;
+  /**
+   * The parsed records of the batch the last read stopped inside: the next fetch of a reader going
+   * through the log starts in it, and would otherwise decode and parse it a second time.
+   */
+  #partial: { readonly baseOffset: number; readonly count: number; readonly records: WireRecord[] } | undefined;
 
   constructor(store: PartitionStore, group: string, topic: string, partition: number) {
     this.#store = store;
@@ -157,13 +162,20 @@ export class PartitionStateMachine {
     const records: StoredRecord[] = [];
     let next = Math.max(offset, this.#logStartOffset);
     let bytes = 0;
-    const rows = this.#store.batchesFrom(this.group, next, Math.min(maxMessages, 1000));
+    const rows = this.#store.batchesFrom(this.group, next, maxMessages);
     outer: for (const row of rows) {
-      const batch = JSON.parse(row.data.toString('utf8')) as WireRecord[];
+      const partial = this.#partial;
+      const batch =
+        partial && partial.baseOffset === row.base_offset && partial.count === row.count
+          ? partial.records
+          : (JSON.parse(row.data.toString('utf8')) as WireRecord[]);
       for (let i = Math.max(0, next - row.base_offset); i < batch.length; i++) {
         const r = batch[i];
         const size = r.value.length + (r.key?.length ?? 0);
-        if (records.length >= maxMessages || (records.length > 0 && bytes + size > maxBytes)) break outer;
+        if (records.length >= maxMessages || (records.length > 0 && bytes + size > maxBytes)) {
+          this.#partial = { baseOffset: row.base_offset, count: row.count, records: batch };
+          break outer;
+        }
         bytes += size;
         const rec: StoredRecord = {
           offset: row.base_offset + i,
@@ -217,6 +229,7 @@ export class PartitionStateMachine {
    * replica, and drops any above it.
    */
   restore(index: number, data: Uint8Array): void {
+    this.#partial = undefined;
     const { header, complete, bodyStart } = decodeSnapshotHeader(data);
     if (complete) {
       this.#store.clearState(this.group);
