@@ -393,8 +393,14 @@ export class Producer {
   /** Registers when needed, then takes a slot; an id made stale by a fence while waiting is never used. */
   async #registeredSlot(topic: string, partition: number, count: number, signal: AbortSignal): Promise<Slot> {
     for (;;) {
-      const producerId = await untilAborted(this.#ensureTopic(topic), signal);
+      const registration = this.#ensureTopic(topic);
+      const producerId = await untilAborted(registration, signal);
       if (producerId === this.#producerId) return this.#takeSlot(topic, partition, count, producerId);
+      // A registration answered with an id that is no longer ours: register this topic again.
+      if (this.#registered.get(topic) === registration) {
+        this.#registered.delete(topic);
+        this.#readyTopics.delete(topic);
+      }
     }
   }
 
