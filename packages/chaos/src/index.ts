@@ -12,7 +12,9 @@ export {
 export { HistoryWriter, readHistory, type Op, type OpType, type SendValue, type ReadValue } from './history.js';
 export { PeerProxy, type LinkFault, type PeerProxyStats } from './peer-proxy.js';
 export { ChaosCluster, type ChaosClusterOptions } from './chaos-cluster.js';
-export { Nemesis, FAULTS, seededRandom, type FaultName, type NemesisOptions } from './nemesis.js';
+export { Nemesis, FAULTS, type FaultName, type NemesisOptions } from './nemesis.js';
+/** The fault schedule's PRNG (--seed), shared with the Raft test harnesses. */
+export { seededRandom } from '@myqueue/raft';
 export { Workload, type WorkloadOptions } from './workload.js';
 export { runChaos, type RunOptions, type RunResult } from './run.js';
 export { parseRunArgs, formatReport, runCli } from './cli.js';

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { ChaosCluster } from './chaos-cluster.js';
 import { check, type CheckReport, type PartitionLogs } from './checker.js';
 import { HistoryWriter, readHistory } from './history.js';
-import { Nemesis, seededRandom, type FaultName } from './nemesis.js';
+import { seededRandom } from '@myqueue/raft';
+import { Nemesis, type FaultName } from './nemesis.js';
 import { Workload } from './workload.js';
 
 export interface RunOptions {

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { metadataAnswer, readJson, replyJson } from './scripted-server.js';
+import { metadataAnswer, readJson, replyJson, topicAnswer } from './scripted-server.js';
 import { MyQueue } from '../src/myqueue.js';
 import type { Producer } from '../src/producer.js';
 
@@ -83,21 +83,12 @@ class ScriptedLeader {
     replyJson(call.res, status, { status: 'failure', code, message: `scripted ${code}` });
   }
 
-  #topic() {
-    const p = { partition: 0, leader: 'b1', leaderUrl: this.url, leaderTerm: 1, replicas: ['b1'], learners: [] };
-    return {
-      name: 't',
-      replicationFactor: 1,
-      createdAt: 0,
-      partitions: [{ ...p, liveReplicas: ['b1'], highWatermark: 0 }],
-    };
-  }
-
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const b = await readJson(req);
     if (req.url?.startsWith('/v1/producers/register'))
-      return replyJson(res, 200, { status: 'success', producerId: ++this.producerIds, topic: this.#topic() });
-    if (req.url?.startsWith('/v1/metadata')) return replyJson(res, 200, metadataAnswer(this.url, [this.#topic()]));
+      return replyJson(res, 200, { status: 'success', producerId: ++this.producerIds, topic: topicAnswer(this.url) });
+    if (req.url?.startsWith('/v1/metadata'))
+      return replyJson(res, 200, metadataAnswer(this.url, [topicAnswer(this.url)]));
     if (req.url === '/v1/partitions/t/0/produce') {
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { metadataAnswer, readJson, replyJson } from './scripted-server.js';
+import { metadataAnswer, readJson, replyJson, topicAnswer } from './scripted-server.js';
 import { certainlyNotApplied, toMyQueueError } from '../src/errors.js';
 import { MyQueue } from '../src/myqueue.js';
 
@@ -28,23 +28,7 @@ it('a batch that may have been stored is reported unknown, and its sequence is n
   let producerIds = 0;
   let phase: 'store-and-hang' | 'no-leader' | 'normal' = 'store-and-hang';
   let url = '';
-  const topic = () => ({
-    name: 't',
-    replicationFactor: 1,
-    createdAt: 0,
-    partitions: [
-      {
-        partition: 0,
-        leader: 'b1',
-        leaderUrl: url,
-        leaderTerm: 1,
-        replicas: ['b1'],
-        learners: [],
-        liveReplicas: ['b1'],
-        highWatermark: log.length,
-      },
-    ],
-  });
+  const topic = () => topicAnswer(url, 1, log.length);
   server = createServer((req, res) => {
     void (async () => {
       const b = await readJson(req);

@@ -1,4 +1,5 @@
 /** JSON helpers for the tests that script a manager + broker with a plain node:http server. */
+import type { TopicMetadata } from '@myqueue/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -9,6 +10,25 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
 
 export function replyJson(res: ServerResponse, status: number, json: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+}
+
+/** Topic `t` as the manager describes it: `partitions` partitions, each led by the one broker `b1` at `url`. */
+export function topicAnswer(url: string, partitions = 1, highWatermark = 0): TopicMetadata {
+  return {
+    name: 't',
+    replicationFactor: 1,
+    createdAt: 0,
+    partitions: Array.from({ length: partitions }, (_, partition) => ({
+      partition,
+      leader: 'b1',
+      leaderUrl: url,
+      leaderTerm: 1,
+      replicas: ['b1'],
+      learners: [],
+      liveReplicas: ['b1'],
+      highWatermark,
+    })),
+  };
 }
 
 /** The manager's metadata answer for one broker `b1` at `url` and the given topics. */

@@ -7,7 +7,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { metadataAnswer, readJson, replyJson } from './scripted-server.js';
+import { metadataAnswer, readJson, replyJson, topicAnswer } from './scripted-server.js';
 import { certainlyNotApplied, toMyQueueError } from '../src/errors.js';
 import { HttpTransport } from '../src/http-transport.js';
 import { ManagerClient } from '../src/manager-client.js';
@@ -36,26 +36,8 @@ async function serve(handler: Handler): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function topic(url: string, partitions: number) {
-  return {
-    name: 't',
-    replicationFactor: 1,
-    createdAt: 1,
-    partitions: Array.from({ length: partitions }, (_, partition) => ({
-      partition,
-      leader: 'b1',
-      leaderUrl: url,
-      leaderTerm: 1,
-      replicas: ['b1'],
-      learners: [],
-      liveReplicas: ['b1'],
-      highWatermark: 0,
-    })),
-  };
-}
-
 function metadata(url: string, partitions: number) {
-  return metadataAnswer(url, [topic(url, partitions)]);
+  return metadataAnswer(url, [topicAnswer(url, partitions)]);
 }
 
 // Budgets far beyond the delivery timeout: before the fix, the manager's own 30-60 s retry budget applied.
@@ -83,7 +65,7 @@ it('a batch that may be stored, then stuck on a hanging metadata refresh, reject
   url = await serve((path, b, res) => {
     if (path.startsWith('/v1/producers/register')) {
       registrations.push(b.producerId);
-      return replyJson(res, 200, { status: 'success', producerId: registrations.length, topic: topic(url, 1) });
+      return replyJson(res, 200, { status: 'success', producerId: registrations.length, topic: topicAnswer(url, 1) });
     }
     if (path.startsWith('/v1/partitions/t/0/produce')) {
       produced++;
@@ -129,10 +111,10 @@ it('a metadata answer with fewer partitions than the same topic had is not taken
   const options = withDefaults({ manager: url, heartbeats: false });
   http = new HttpTransport({ connectionsPerOrigin: 1 });
   const cache = new MetadataCache(new ManagerClient(http, options), 60_000);
-  cache.seedTopic(topic(url, 2));
-  cache.seedTopic(topic(url, 0));
+  cache.seedTopic(topicAnswer(url, 2));
+  cache.seedTopic(topicAnswer(url, 0));
   expect(cache.cachedTopic('t')?.partitions).toHaveLength(2);
-  cache.seedTopic({ ...topic(url, 1), createdAt: 2 }); // deleted and created again: a new topic
+  cache.seedTopic({ ...topicAnswer(url, 1), createdAt: 2 }); // deleted and created again: a new topic
   expect(cache.cachedTopic('t')?.partitions).toHaveLength(1);
 });
 
@@ -141,7 +123,7 @@ it('a consumer registered with a 0-partition answer waits for the partitions ins
   let fetched = false;
   url = await serve((path, _b, res) => {
     if (path.startsWith('/v1/consumers/register'))
-      return replyJson(res, 200, { status: 'success', consumerId: 1, topic: topic(url, 0) });
+      return replyJson(res, 200, { status: 'success', consumerId: 1, topic: topicAnswer(url, 0) });
     if (path.startsWith('/v1/metadata')) return replyJson(res, 200, metadata(url, 1));
     if (path.startsWith('/v1/partitions/t/0/size'))
       return replyJson(res, 200, { status: 'success', size: 1, position: 0, highWatermark: 1 });

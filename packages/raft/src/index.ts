@@ -25,3 +25,4 @@ export * from './multi-raft.js';
 export * from './driver-errors.js';
 export * from './ticker.js';
 export * from './transport/memory-transport.js';
+export { seededRandom } from './seeded-random.js';

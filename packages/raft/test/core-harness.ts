@@ -6,6 +6,7 @@ import { CompactedError, UnavailableError } from '../src/errors.js';
 import { EMPTY_CONF } from '../src/membership.js';
 import type { RaftOptions } from '../src/options.js';
 import { RaftNode } from '../src/raft-node.js';
+import { seededRandom } from '../src/seeded-random.js';
 import type { LogReader } from '../src/storage.js';
 import type {
   ConfState,
@@ -77,18 +78,6 @@ export class TestStorage implements LogReader {
   }
 }
 
-/** A seeded PRNG (mulberry32) so elections are reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Member {
   node: RaftNode;
   storage: TestStorage;
@@ -129,7 +118,7 @@ export class Net {
       group: 'g',
       storage,
       peers,
-      random: seeded(this.#seed++),
+      random: seededRandom(this.#seed++),
       ...this.#opts,
       ...extra,
     });
@@ -272,7 +261,7 @@ export class Solo {
       id,
       group: 'g',
       storage: this.storage,
-      random: seeded(7),
+      random: seededRandom(7),
       preVote: false,
       checkQuorum: false,
       ...rest,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../src/seeded-random.js';
 import { MemoryStorage } from '../src/storage/memory-storage.js';
 import { SqliteStorage } from '../src/storage/sqlite-storage.js';
 import type { GroupStorage, RaftStorage } from '../src/storage.js';
@@ -121,7 +122,7 @@ describe('SqliteStorage', () => {
 
   it('agrees with MemoryStorage over random operation sequences (seeded)', () => {
     for (let seed = 1; seed <= 12; seed++) {
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const file = join(dir, `diff${seed}.db`);
       // Seeds alternate between no cache, a cache of a few entries and the default (everything cached).
       const sqlOptions = { synchronous: 'off' as const, tailCacheBytes: [0, 150, undefined][seed % 3] };
@@ -231,17 +232,5 @@ function describeGroup(g: GroupStorage): unknown {
     boundaryTerm: g.term(first - 1),
     log: g.entries(first, last + 1, Infinity).map((e) => [e.index, e.term, e.type, [...e.data]]),
     snapshot: [snap.meta, [...snap.data]],
-  };
-}
-
-/** A small seeded PRNG so the sequence is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
