@@ -29,6 +29,13 @@ async function leaderOf(partition: number): Promise<BrokerProc | undefined> {
   return undefined;
 }
 
+/** Storage transactions the broker committed so far (its mq_broker_storage_commit_seconds count). */
+async function commits(b: BrokerProc): Promise<number> {
+  const res = await fetch(`${b.url}/metrics`);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith('mq_broker_storage_commit_seconds_count'));
+  return Number(line?.split(' ').pop());
+}
+
 /** Sends to the partition leader, following 421 answers and retrying while there is none (bounded). */
 async function toLeader(
   partition: number,
@@ -178,6 +185,12 @@ describe('three brokers, replication 3', () => {
     await new Promise((r) => setTimeout(r, 200));
     await produceAcked(2, ['late']);
     expect(((await poll).body.records as { value: string }[]).map((r) => r.value)).toEqual(['late']);
+
+    // an idle group only exchanges heartbeats, which need no storage transaction
+    await new Promise((r) => setTimeout(r, 300)); // followers learn the last commit index
+    const before = await Promise.all(brokers.map(commits));
+    await new Promise((r) => setTimeout(r, 1000)); // 20 heartbeat rounds per group
+    expect(await Promise.all(brokers.map(commits))).toEqual(before);
 
     // a follower names the leader
     const leader = (await leaderOf(0))!;

@@ -1,4 +1,13 @@
-import { EntryType, MessageType, RaftNode, SqliteStorage, type Logger, type Message, type Ready } from '@myqueue/raft';
+import {
+  EntryType,
+  MessageType,
+  RaftNode,
+  SqliteStorage,
+  type Entry,
+  type Logger,
+  type Message,
+  type Ready,
+} from '@myqueue/raft';
 import type { ReplicaAddress } from '@myqueue/protocol';
 import type { Db } from '../db/database.js';
 import { badRequest, unknownPartition } from '../errors.js';
@@ -27,6 +36,8 @@ export interface RaftHostOptions {
   /** Called when a storage transaction failed: memory and disk may disagree, the process must restart. */
   readonly onFatal: (err: unknown) => void;
 }
+
+type Applied = [PartitionReplica, Entry, EntryResult];
 
 export const DEFAULT_RAFT_HOST = {
   tickMs: 50,
@@ -174,7 +185,6 @@ export class RaftHost {
     const work: [PartitionReplica, Ready][] = [];
     for (const r of this.#replicas.values()) if (r.node.hasReady()) work.push([r, r.node.ready()]);
     if (work.length === 0) return;
-    const applied: [PartitionReplica, (typeof work)[number][1]['committedEntries'][number], EntryResult][] = [];
     // A leader's appends go out BEFORE its own fsync, so followers write in parallel with it (Raft thesis
     // 10.2.1). Safe here because the leader can only count a follower's answer in a later cycle, and
     // this cycle's transaction (synchronous: better-sqlite3 blocks the thread) has made its own copy
@@ -187,6 +197,43 @@ export class RaftHost {
       this.#o.transport.send(early);
       this.#o.transport.flushNow();
     }
+    const applied = this.#persist(work);
+    if (!applied) return;
+    if (later.length > 0) this.#o.transport.send(later);
+    for (const [r, rd] of work) {
+      if (rd.softState)
+        this.#o.logger.info(
+          { group: r.group, role: rd.softState.role, leader: rd.softState.leader, term: rd.softState.term },
+          'raft role changed',
+        );
+    }
+    for (const [r, e, result] of applied) r.onApplied(e, result);
+    for (const [r, rd] of work) {
+      if (rd.entries.length > 0) r.onPersisted(rd.entries);
+      r.node.advance(rd);
+      if (rd.softState) r.onSoftState(rd.softState);
+    }
+    for (const [r] of work) this.#maybeCompact(r);
+    for (const [r] of work) {
+      if (r.node.hasReady()) {
+        this.schedule();
+        break;
+      }
+    }
+  }
+
+  /**
+   * Writes every Ready of the cycle in one transaction and applies the committed entries in it; returns
+   * what was applied, or undefined after a storage failure (reported to onFatal).
+   */
+  #persist(work: readonly [PartitionReplica, Ready][]): Applied[] | undefined {
+    const applied: Applied[] = [];
+    // A cycle that only passes messages on (heartbeats and their answers, append answers that commit
+    // nothing yet) has nothing to write: no transaction at all.
+    const writes = work.some(
+      ([, rd]) => rd.entries.length > 0 || rd.hardState || rd.snapshot || rd.committedEntries.length > 0,
+    );
+    if (!writes) return applied;
     // Only term, vote, entries and snapshots must be fsynced before answering; a cycle that only moves
     // commit indexes and applies entries commits without its own fsync (the next synced commit covers
     // it, and a crash before that re-applies the entries from the durable Raft log).
@@ -216,30 +263,10 @@ export class RaftHost {
     } catch (err) {
       this.#closed = true;
       this.#o.onFatal(err);
-      return;
+      return undefined;
     }
     this.#o.onCommit?.((performance.now() - started) / 1000, work.length);
-    if (later.length > 0) this.#o.transport.send(later);
-    for (const [r, rd] of work) {
-      if (rd.softState)
-        this.#o.logger.info(
-          { group: r.group, role: rd.softState.role, leader: rd.softState.leader, term: rd.softState.term },
-          'raft role changed',
-        );
-    }
-    for (const [r, e, result] of applied) r.onApplied(e, result);
-    for (const [r, rd] of work) {
-      if (rd.entries.length > 0) r.onPersisted(rd.entries);
-      r.node.advance(rd);
-      if (rd.softState) r.onSoftState(rd.softState);
-    }
-    for (const [r] of work) this.#maybeCompact(r);
-    for (const [r] of work) {
-      if (r.node.hasReady()) {
-        this.schedule();
-        break;
-      }
-    }
+    return applied;
   }
 
   /** Compacts a group's Raft log behind a header-only snapshot (see snapshot-storage.ts). */
