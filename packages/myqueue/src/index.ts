@@ -17,7 +17,8 @@ export * from './options.js';
 export {
   murmur2,
   partitionForKey,
-  createDefaultPartitioner,
+  createRoundRobinPartitioner,
+  StickyPartitions,
   type Partitioner,
   type PartitionerArgs,
 } from './partitioner.js';

@@ -112,7 +112,7 @@ export interface ProducerOptions {
   readonly deliveryTimeoutMs?: number;
   /** Create a topic (manager defaults) the first time a record is sent to it. Default false. */
   readonly allowAutoTopicCreation?: boolean;
-  /** Picks the partition of a record without an explicit one. Default: murmur2 of the key, else round-robin. */
+  /** Picks the partition of a record without an explicit one. Default: murmur2 of the key, else sticky (StickyPartitions). */
   readonly partitioner?: Partitioner;
 }
 

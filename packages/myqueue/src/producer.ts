@@ -33,7 +33,7 @@ import {
 } from './errors.js';
 import { Heartbeater } from './heartbeater.js';
 import { producerDefaults, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
+import { partitionForKey, StickyPartitions, type Partitioner } from './partitioner.js';
 import { RecordAccumulator, type Batch, type PendingRecord } from './record-accumulator.js';
 
 /** One message to send. `partition` overrides the partitioner. */
@@ -115,7 +115,9 @@ const OUT_OF_ORDER = 'MQ_ERR_OUT_OF_ORDER_SEQUENCE';
 export class Producer {
   readonly #ctx: ClientContext;
   readonly #options: ResolvedProducerOptions;
-  readonly #partitioner: Partitioner;
+  /** The application's partitioner, if it gave one; else murmur2 for keys and #sticky for the rest. */
+  readonly #partitioner: Partitioner | undefined;
+  readonly #sticky = new StickyPartitions();
   readonly #acc: RecordAccumulator<Handle>;
   readonly #registered = new Map<string, Promise<number>>();
   /** Topics whose registration has resolved (a subset of #registered's keys). */
@@ -139,7 +141,7 @@ export class Producer {
   constructor(ctx: ClientContext, options: ProducerOptions = {}) {
     this.#ctx = ctx;
     this.#options = producerDefaults(options, ctx.options);
-    this.#partitioner = this.#options.partitioner ?? createDefaultPartitioner();
+    this.#partitioner = this.#options.partitioner;
     this.#acc = new RecordAccumulator<Handle>(this.#options);
   }
 
@@ -210,9 +212,10 @@ export class Producer {
   /** Queues the records with their partitions; throws before queueing any if a partition does not exist. */
   #append(topic: string, meta: TopicMetadata, messages: readonly Message[], started: number): Appended[] {
     const count = meta.partitions.length;
-    const partitions = messages.map((m) => {
-      const partition = m.partition ?? this.#partitioner({ topic, key: m.key, partitionCount: count });
-      if (!Number.isInteger(partition) || partition < 0 || partition >= count)
+    // undefined: a keyless record for the sticky partition, chosen as it is queued (it may move on midway).
+    const chosen = messages.map((m) => {
+      const partition = m.partition ?? this.#choose(topic, m.key, count);
+      if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= count))
         throw new UnknownPartitionError(`topic ${topic} has ${count} partitions; there is no partition ${partition}`, {
           details: { topic, partition },
         });
@@ -221,12 +224,16 @@ export class Producer {
     return messages.map((m, i) => {
       let handle!: Handle;
       const promise = new Promise<number>((resolve, reject) => (handle = { resolve, reject }));
-      return {
-        partition: partitions[i],
-        pending: this.#acc.append(topic, partitions[i], toRecord(m), handle, started),
-        promise,
-      };
+      const partition = chosen[i] ?? this.#sticky.partition(topic, count);
+      const pending = this.#acc.append(topic, partition, toRecord(m), handle, started);
+      if (chosen[i] === undefined && this.#acc.hasFullBatch(topic, partition)) this.#sticky.moveOn(topic, partition);
+      return { partition, pending, promise };
     });
+  }
+
+  #choose(topic: string, key: string | null | undefined, partitionCount: number): number | undefined {
+    if (this.#partitioner) return this.#partitioner({ topic, key, partitionCount });
+    return key === null || key === undefined ? undefined : partitionForKey(key, partitionCount);
   }
 
   /** Sends every queued record now and waits until nothing is queued or in flight. */
@@ -357,7 +364,10 @@ export class Producer {
 
   #wake(): void {
     const now = Date.now();
-    for (const batch of this.#acc.drainReady(now, this.#canPipeline)) void this.#sendBatch(batch);
+    for (const batch of this.#acc.drainReady(now, this.#canPipeline)) {
+      this.#sticky.moveOn(batch.topic, batch.partition);
+      void this.#sendBatch(batch);
+    }
     const wait = this.#acc.nextWakeup(now, this.#canPipeline);
     if (wait === undefined) return;
     const due = now + wait;

@@ -94,6 +94,12 @@ export class RecordAccumulator<T = unknown> {
     return true;
   }
 
+  /** Whether the partition's queue holds a whole batch (batchSize records or batchBytes bytes). */
+  hasFullBatch(topic: string, partition: number): boolean {
+    const q = this.#queues.get(`${topic}\u0000${partition}`);
+    return q !== undefined && (q.records.length >= this.#limits.batchSize || q.bytes >= this.#limits.batchBytes);
+  }
+
   /** Whether the partition could send a batch now, if one were ready. */
   #hasSlot(q: Queue<T>, canPipeline: CanPipeline | undefined): boolean {
     if (q.inFlight === 0) return true;

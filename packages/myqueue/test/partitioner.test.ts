@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDefaultPartitioner, murmur2, partitionForKey } from '../src/partitioner.js';
+import { createRoundRobinPartitioner, murmur2, partitionForKey, StickyPartitions } from '../src/partitioner.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -50,12 +50,41 @@ describe('partitionForKey', () => {
   });
 });
 
-describe('default partitioner', () => {
+describe('round-robin partitioner', () => {
   it('routes keyed records by murmur2 and rotates keyless records per topic', () => {
-    const partitioner = createDefaultPartitioner();
+    const partitioner = createRoundRobinPartitioner();
     expect(partitioner({ topic: 't', key: 'abc', partitionCount: 7 })).toBe(partitionForKey('abc', 7));
     const seen = [0, 1, 2, 3, 4, 5].map(() => partitioner({ topic: 'a', key: null, partitionCount: 3 }));
     expect(seen).toEqual([0, 1, 2, 0, 1, 2]);
     expect(partitioner({ topic: 'b', key: undefined, partitionCount: 3 })).toBe(0);
+  });
+});
+
+describe('sticky partitions', () => {
+  it('keeps a topic on one partition until it moves on, then takes the next', () => {
+    const sticky = new StickyPartitions(() => 0.5);
+    expect([1, 2, 3].map(() => sticky.partition('t', 4))).toEqual([2, 2, 2]);
+    sticky.moveOn('t', 2);
+    expect(sticky.partition('t', 4)).toBe(3);
+    sticky.moveOn('t', 3);
+    expect(sticky.partition('t', 4)).toBe(0);
+  });
+
+  it('ignores a batch of a partition that is no longer the sticky one', () => {
+    const sticky = new StickyPartitions(() => 0);
+    expect(sticky.partition('t', 3)).toBe(0);
+    sticky.moveOn('t', 2);
+    sticky.moveOn('other', 0);
+    expect(sticky.partition('t', 3)).toBe(0);
+  });
+
+  it('starts each topic on a random partition and follows a changed partition count', () => {
+    const draws = [0.1, 0.99];
+    const sticky = new StickyPartitions(() => draws.shift() ?? 0);
+    expect(sticky.partition('a', 10)).toBe(1);
+    expect(sticky.partition('b', 10)).toBe(9);
+    expect(sticky.partition('b', 4)).toBe(1);
+    sticky.moveOn('b', 1);
+    expect(sticky.partition('b', 4)).toBe(2);
   });
 });

@@ -51,6 +51,20 @@ describe('RecordAccumulator', () => {
     expect(small.drainReady(0)[0].records).toHaveLength(2);
   });
 
+  it('tells when a partition holds a whole batch, by count or by bytes', () => {
+    const acc = new RecordAccumulator<number>({ batchSize: 3, batchBytes: 1 << 20, lingerMs: 1000, maxInFlight: 1 });
+    expect(acc.hasFullBatch('t', 0)).toBe(false);
+    acc.append('t', 0, rec('a'), 1, 0);
+    acc.append('t', 0, rec('b'), 2, 0);
+    expect(acc.hasFullBatch('t', 0)).toBe(false);
+    acc.append('t', 0, rec('c'), 3, 0);
+    expect(acc.hasFullBatch('t', 0)).toBe(true);
+    expect(acc.hasFullBatch('t', 1)).toBe(false);
+    const bytes = new RecordAccumulator<number>({ batchSize: 100, batchBytes: 60, lingerMs: 1000, maxInFlight: 1 });
+    bytes.append('t', 0, rec('x'.repeat(30)), 1, 0);
+    expect(bytes.hasFullBatch('t', 0)).toBe(true);
+  });
+
   it('sends a record larger than batchBytes on its own', () => {
     const acc = new RecordAccumulator<number>({ batchSize: 100, batchBytes: 10, lingerMs: 0, maxInFlight: 1 });
     acc.append('t', 0, rec('x'.repeat(50)), 1, 0);
