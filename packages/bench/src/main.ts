@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reachablePostgres } from '@myqueue/local-cluster';
 import { MyQueueSystem } from './myqueue-system.js';
 import { findNatsServer, NatsCluster } from './nats-cluster.js';
 import { NatsSystem } from './nats-system.js';
@@ -84,6 +85,12 @@ async function main(): Promise<void> {
   if (o.systems.includes('nats') && !natsServer)
     skipped.push('NATS JetStream skipped: nats-server not found (apt-get install nats-server, or set NATS_SERVER)');
 
+  const postgresUrl =
+    !o.systems.includes('myqueue') || o.metadata === 'pglite'
+      ? undefined
+      : await reachablePostgres(o.metadata === 'auto' ? undefined : o.metadata);
+  if (o.metadata !== 'auto' && o.metadata !== 'pglite' && !postgresUrl)
+    throw new Error(`--postgres ${o.metadata} does not answer`);
   try {
     if (o.systems.includes('myqueue')) {
       progress.begin('starting the myqueue cluster');
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
         ? { NODE_OPTIONS: `--import=${preload}`, BENCH_CPU_PROF_DIR: resolve(o.cpuProf) }
         : {};
       const mq = await MyQueueSystem.start({
+        postgresUrl,
         partitions: o.partitions,
         batchSize: o.batchSize,
         lingerMs: o.lingerMs,
@@ -134,7 +142,7 @@ async function main(): Promise<void> {
     `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\`.`,
     `Machine: ${machine(natsServer)}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
     `Settings: W1 ${o.produceSeconds} s per run, W3 ${o.latencySeconds} s per rate, W4 ${o.failoverRounds} round(s); ` +
-      `myqueue topic of ${o.partitions} partition(s), producer batchSize ${o.batchSize}, lingerMs ${o.lingerMs}, ` +
+      `myqueue manager on ${postgresUrl ? 'Postgres' : 'PGlite'}, topic of ${o.partitions} partition(s), producer batchSize ${o.batchSize}, lingerMs ${o.lingerMs}, ` +
       `maxInFlight ${o.maxInFlight}, ` +
       `${o.window} sends in flight per producer; NATS ${4096} publishes in flight per producer.`,
     '',

@@ -18,6 +18,8 @@ export interface MyQueueSystemOptions {
   readonly maxInFlight: number;
   /** Messages kept in flight per producer in the throughput runs. */
   readonly window: number;
+  /** A Postgres server for the manager (a fresh database on it), or undefined for its embedded PGlite. */
+  readonly postgresUrl?: string;
   /** Extra broker environment (e.g. NODE_OPTIONS for --cpu-prof). */
   readonly brokerEnv?: Record<string, string>;
 }
@@ -47,6 +49,7 @@ export class MyQueueSystem implements System {
       brokers: 3,
       logLevel: 'warn',
       brokerEnv: o.brokerEnv,
+      postgresUrl: o.postgresUrl,
       startTimeoutMs: 120_000, // a loaded machine starts four processes slowly
     });
     return new MyQueueSystem(cluster, o);

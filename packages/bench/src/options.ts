@@ -18,6 +18,11 @@ export interface BenchOptions {
   readonly lingerMs: number;
   readonly maxInFlight: number;
   readonly window: number;
+  /**
+   * The manager's metadata database: a Postgres server url (the bench creates and drops a database on
+   * it), 'auto' (MYQUEUE_TEST_POSTGRES or 127.0.0.1:5432 when it answers, else PGlite) or 'pglite'.
+   */
+  readonly metadata: string;
   /** Directory for broker CPU profiles (node --cpu-prof), or undefined. */
   readonly cpuProf: string | undefined;
   /** Markdown file to write the results section to, or undefined (never by --quick unless --docs). */
@@ -38,6 +43,8 @@ export const USAGE = `pnpm bench [options]
   --linger-ms N            myqueue producer linger (default 5)
   --max-in-flight N        myqueue batches in flight per partition (default 5, the client's default)
   --window N               myqueue messages in flight per producer (default 20000)
+  --postgres URL|pglite    the manager's database (default: the local Postgres if it answers, as in
+                           production; else the embedded PGlite, which costs the manager CPU)
   --cpu-prof DIR           write broker CPU profiles (node --cpu-prof) to DIR
   --docs FILE              write the results section to FILE (default docs/benchmarks.md; --no-docs: don't)
   --json FILE              also write the raw results as JSON
@@ -58,6 +65,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'linger-ms': { type: 'string' },
       'max-in-flight': { type: 'string' },
       window: { type: 'string' },
+      postgres: { type: 'string' },
       'cpu-prof': { type: 'string' },
       docs: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
@@ -93,6 +101,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     lingerMs: num('linger-ms', values['linger-ms'], 5),
     maxInFlight: num('max-in-flight', values['max-in-flight'], 5, 1),
     window: num('window', values.window, 20_000, 1),
+    metadata: values.postgres ?? 'auto',
     cpuProf: values['cpu-prof'],
     docs: values['no-docs'] ? undefined : (values.docs ?? (quick ? undefined : 'docs/benchmarks.md')),
     json: values.json,
