@@ -49,6 +49,7 @@ export async function startBroker(
     logger: logger.child({ component: 'raft', node: o.id }),
     tickMs: o.tickMs,
     electionTicks: o.electionTicks,
+    heartbeatTicks: o.heartbeatTicks,
     compactEntries: o.compactEntries,
     compactRetain: o.compactRetain,
     onCommit: (seconds) => metrics.commitLatency.observe(seconds),

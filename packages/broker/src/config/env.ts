@@ -11,7 +11,7 @@ export class ConfigError extends Error {
  * Reads and validates the broker's environment (main.ts calls this once):
  *   BROKER_ID (required), HTTP_HOST, HTTP_PORT (required), PEER_HOST, PEER_PORT (required), DATA_DIR
  *   (required), CLUSTER_TOKEN (required), MANAGER_URL, ADVERTISED_URL, ADVERTISED_PEER, LOG_LEVEL,
- *   BODY_LIMIT, RAFT_TICK_MS, RAFT_ELECTION_TICKS, RAFT_COMPACT_ENTRIES, RAFT_COMPACT_RETAIN,
+ *   BODY_LIMIT, RAFT_TICK_MS, RAFT_ELECTION_TICKS, RAFT_HEARTBEAT_TICKS, RAFT_COMPACT_ENTRIES, RAFT_COMPACT_RETAIN,
  *   MANAGER_HEARTBEAT_MS, PRODUCE_SEQUENCE_GATE_MS. MANAGER_URL may list several managers separated by commas.
  * Every problem is reported at once.
  */
@@ -59,6 +59,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): BrokerOptions {
     bodyLimit: int('BODY_LIMIT', false, 1024, 1 << 30),
     tickMs: int('RAFT_TICK_MS', false, 1, 10_000),
     electionTicks: int('RAFT_ELECTION_TICKS', false, 2, 1000),
+    heartbeatTicks: int('RAFT_HEARTBEAT_TICKS', false, 1, 999),
     compactEntries: int('RAFT_COMPACT_ENTRIES', false, 10, 1e9),
     compactRetain: int('RAFT_COMPACT_RETAIN', false, 0, 1e9),
     managerHeartbeatMs: int('MANAGER_HEARTBEAT_MS', false, 10, 600_000),

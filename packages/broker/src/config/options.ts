@@ -1,4 +1,5 @@
 import type { LevelWithSilent } from 'pino';
+import { ConfigError } from './env.js';
 
 /**
  * Everything a broker needs to run. main.ts builds it from the environment (see config/env.ts); tests
@@ -35,10 +36,15 @@ export interface BrokerOptions {
    * the wait off). Default 500.
    */
   readonly sequenceGateMs?: number;
-  /** Raft tick, ms (RAFT_TICK_MS). Default 50: heartbeats every tick, elections after 10-20 ticks. */
+  /** Raft tick, ms (RAFT_TICK_MS). Default 50: heartbeats every 2 ticks, elections after 10-20 ticks. */
   readonly tickMs?: number;
   /** Ticks without a leader before an election (RAFT_ELECTION_TICKS). Default 10. */
   readonly electionTicks?: number;
+  /**
+   * Ticks between a leader's heartbeats (RAFT_HEARTBEAT_TICKS), fewer than electionTicks. Default 2
+   * (100 ms): every group heartbeats, idle or not, so this sets a broker's floor of peer messages.
+   */
+  readonly heartbeatTicks?: number;
   /** Compact a partition's Raft log every this many entries (RAFT_COMPACT_ENTRIES). Default 10 000. */
   readonly compactEntries?: number;
   /** Entries kept after compaction (RAFT_COMPACT_RETAIN). Default 1 000. */
@@ -56,6 +62,7 @@ export const DEFAULT_BROKER_OPTIONS = {
   sequenceGateMs: 500,
   tickMs: 50,
   electionTicks: 10,
+  heartbeatTicks: 2,
   compactEntries: 10_000,
   compactRetain: 1_000,
   managerHeartbeatMs: 2_000,
@@ -68,7 +75,14 @@ export type ResolvedBrokerOptions = Readonly<
 
 /** Fills in the defaults and freezes the result. */
 export function withDefaults(options: BrokerOptions): ResolvedBrokerOptions {
-  return Object.freeze({ ...DEFAULT_BROKER_OPTIONS, ...stripUndefined(options) });
+  const o = { ...DEFAULT_BROKER_OPTIONS, ...stripUndefined(options) };
+  // The default heartbeat yields to a short election timeout; an explicit one must fit under it.
+  const heartbeatTicks = options.heartbeatTicks ?? Math.max(1, Math.min(o.heartbeatTicks, o.electionTicks - 1));
+  if (heartbeatTicks >= o.electionTicks)
+    throw new ConfigError(
+      `invalid broker configuration: RAFT_HEARTBEAT_TICKS (${heartbeatTicks}) must be below RAFT_ELECTION_TICKS (${o.electionTicks})`,
+    );
+  return Object.freeze({ ...o, heartbeatTicks });
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -27,6 +27,8 @@ export interface RaftHostOptions {
   readonly tickMs?: number;
   /** Ticks without a leader before an election (randomized up to twice this). Default 10. */
   readonly electionTicks?: number;
+  /** Ticks between a leader's heartbeats (fewer than electionTicks). Default 2. */
+  readonly heartbeatTicks?: number;
   /** Compact a group's Raft log once it holds this many applied entries. Default 10 000. */
   readonly compactEntries?: number;
   /** Entries kept behind a compaction so slightly late followers catch up from the log. Default 1 000. */
@@ -42,6 +44,7 @@ type Applied = [PartitionReplica, Entry, EntryResult];
 export const DEFAULT_RAFT_HOST = {
   tickMs: 50,
   electionTicks: 10,
+  heartbeatTicks: 2,
   compactEntries: 10_000,
   compactRetain: 1_000,
 } as const;
@@ -143,7 +146,7 @@ export class RaftHost {
       peers,
       random: Math.random,
       electionTick: this.#o.electionTicks,
-      heartbeatTick: 1,
+      heartbeatTick: this.#o.heartbeatTicks,
       applied: sm.appliedIndex,
       logger,
     });
