@@ -104,6 +104,7 @@ async function main(): Promise<void> {
         batchSize: o.batchSize,
         lingerMs: o.lingerMs,
         maxInFlight: o.maxInFlight,
+        partitioner: o.partitioner,
         window: o.window,
         brokerEnv,
       });
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
     `Machine: ${machine(natsServer)}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
     `Settings: W1 ${o.produceSeconds} s per run, W3 ${o.latencySeconds} s per rate, W4 ${o.failoverRounds} round(s); ` +
       `myqueue manager on ${postgresUrl ? 'Postgres' : 'PGlite'}, topic of ${o.partitions} partition(s), producer batchSize ${o.batchSize}, lingerMs ${o.lingerMs}, ` +
-      `maxInFlight ${o.maxInFlight}, ` +
+      `maxInFlight ${o.maxInFlight}, ${o.partitioner} partitions for keyless records, ` +
       `${o.window} sends in flight per producer; NATS ${4096} publishes in flight per producer.`,
     '',
     table(results, o.rates),

@@ -4,7 +4,7 @@
  * producers with acks=all and the idempotent default.
  */
 import { startLocalCluster, type LocalCluster } from '@myqueue/local-cluster';
-import { MyQueue, TopicExistsError, type Producer } from 'myqueue';
+import { createRoundRobinPartitioner, MyQueue, TopicExistsError, type Producer } from 'myqueue';
 import { untilSent } from './nats-system.js';
 import { countUntil, type ConsumerHandle, type ProducerHandle, type System } from './system.js';
 
@@ -16,6 +16,8 @@ export interface MyQueueSystemOptions {
   readonly lingerMs: number;
   /** Producer batches in flight per partition. */
   readonly maxInFlight: number;
+  /** Keyless records: the client's default sticky partition, or one partition after the other. */
+  readonly partitioner: 'sticky' | 'round-robin';
   /** Messages kept in flight per producer in the throughput runs. */
   readonly window: number;
   /** A Postgres server for the manager (a fresh database on it), or undefined for its embedded PGlite. */
@@ -55,6 +57,10 @@ export class MyQueueSystem implements System {
     return new MyQueueSystem(cluster, o);
   }
 
+  /**
+   * Creates the topic and waits until every partition has elected a leader (the manager answers before
+   * the brokers' first elections), so no workload measures the elections of a new topic.
+   */
   async createStream(name: string, partitions = this.#o.partitions): Promise<void> {
     try {
       await this.#mq.createTopic({ name, partitions, replicationFactor: 3 });
@@ -62,6 +68,7 @@ export class MyQueueSystem implements System {
       // A retry after a timed-out attempt finds the topic the first attempt created.
       if (!(e instanceof TopicExistsError)) throw e;
     }
+    for (let p = 0; p < partitions; p++) await this.#leaderOf(name, p);
   }
 
   producer(stream: string, options: { lingerMs?: number } = {}): Promise<ProducerHandle> {
@@ -69,6 +76,7 @@ export class MyQueueSystem implements System {
       batchSize: this.#o.batchSize,
       lingerMs: options.lingerMs ?? this.#o.lingerMs,
       maxInFlight: this.#o.maxInFlight,
+      ...(this.#o.partitioner === 'round-robin' ? { partitioner: createRoundRobinPartitioner() } : {}),
       batchBytes: Math.max(512 * 1024, this.#o.batchSize * 160),
     });
     return Promise.resolve({
@@ -121,25 +129,27 @@ export class MyQueueSystem implements System {
     }
   };
 
-  async #status(url: string, stream: string): Promise<PartitionStatusBody | undefined> {
+  async #status(url: string, stream: string, partition = 0): Promise<PartitionStatusBody | undefined> {
     try {
-      const res = await fetch(`${url}/v1/partitions/${stream}/0/status`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${url}/v1/partitions/${stream}/${partition}/status`, {
+        signal: AbortSignal.timeout(2000),
+      });
       return res.ok ? ((await res.json()) as PartitionStatusBody) : undefined;
     } catch {
       return undefined;
     }
   }
 
-  async #leaderOf(stream: string): Promise<{ id: string; url: string }> {
+  async #leaderOf(stream: string, partition = 0): Promise<{ id: string; url: string }> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       for (const b of this.#cluster.brokers) {
         if (b.pid === undefined) continue;
-        if ((await this.#status(b.url, stream))?.role === 'leader') return b;
+        if ((await this.#status(b.url, stream, partition))?.role === 'leader') return b;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`partition ${stream}/0 has no leader`);
+    throw new Error(`partition ${stream}/${partition} has no leader`);
   }
 
   /** Waits until the partition's leader sees every replica with no lag. */

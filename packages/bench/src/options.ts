@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly batchSize: number;
   readonly lingerMs: number;
   readonly maxInFlight: number;
+  /** How the myqueue producer spreads keyless records: the client's default (sticky) or per record. */
+  readonly partitioner: 'sticky' | 'round-robin';
   readonly window: number;
   /**
    * The manager's metadata database: a Postgres server url (the bench creates and drops a database on
@@ -42,6 +44,7 @@ export const USAGE = `pnpm bench [options]
   --batch-size N           myqueue producer batch size (default 5000)
   --linger-ms N            myqueue producer linger (default 5)
   --max-in-flight N        myqueue batches in flight per partition (default 5, the client's default)
+  --partitioner P          myqueue keyless records: sticky (the client's default) or round-robin
   --window N               myqueue messages in flight per producer (default 20000)
   --postgres URL|pglite    the manager's database (default: the local Postgres if it answers, as in
                            production; else the embedded PGlite, which costs the manager CPU)
@@ -64,6 +67,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'batch-size': { type: 'string' },
       'linger-ms': { type: 'string' },
       'max-in-flight': { type: 'string' },
+      partitioner: { type: 'string' },
       window: { type: 'string' },
       postgres: { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -88,6 +92,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   };
   const only = values.only;
   if (only !== undefined && only !== 'myqueue' && only !== 'nats') throw new Error('--only must be myqueue or nats');
+  const partitioner = values.partitioner ?? 'sticky';
+  if (partitioner !== 'sticky' && partitioner !== 'round-robin')
+    throw new Error('--partitioner must be sticky or round-robin');
   const rates = (values.rates ?? '5000,20000').split(',').map((r) => num('rates', r, 0, 1));
   return {
     quick,
@@ -100,6 +107,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     batchSize: num('batch-size', values['batch-size'], 5000, 1),
     lingerMs: num('linger-ms', values['linger-ms'], 5),
     maxInFlight: num('max-in-flight', values['max-in-flight'], 5, 1),
+    partitioner,
     window: num('window', values.window, 20_000, 1),
     metadata: values.postgres ?? 'auto',
     cpuProf: values['cpu-prof'],
