@@ -142,7 +142,10 @@ export class Producer {
     this.#ctx = ctx;
     this.#options = producerDefaults(options, ctx.options);
     this.#partitioner = this.#options.partitioner;
-    this.#acc = new RecordAccumulator<Handle>(this.#options);
+    // A partition holding a whole batch takes no more keyless records: the next partition does.
+    this.#acc = new RecordAccumulator<Handle>(this.#options, (topic, partition) =>
+      this.#sticky.moveOn(topic, partition),
+    );
   }
 
   /** The id the manager gave this producer (after the first registration), used for idempotence. */
@@ -225,9 +228,7 @@ export class Producer {
       let handle!: Handle;
       const promise = new Promise<number>((resolve, reject) => (handle = { resolve, reject }));
       const partition = chosen[i] ?? this.#sticky.partition(topic, count);
-      const pending = this.#acc.append(topic, partition, toRecord(m), handle, started);
-      if (chosen[i] === undefined && this.#acc.hasFullBatch(topic, partition)) this.#sticky.moveOn(topic, partition);
-      return { partition, pending, promise };
+      return { partition, pending: this.#acc.append(topic, partition, toRecord(m), handle, started), promise };
     });
   }
 

@@ -62,8 +62,12 @@ export class RecordAccumulator<T = unknown> {
   readonly #queues = new Map<string, Queue<T>>();
   #flushing = 0;
 
-  constructor(limits: AccumulatorLimits) {
+  readonly #onFull: ((topic: string, partition: number) => void) | undefined;
+
+  /** `onFull` hears of each append that leaves its partition holding a whole batch. */
+  constructor(limits: AccumulatorLimits, onFull?: (topic: string, partition: number) => void) {
     this.#limits = limits;
+    this.#onFull = onFull;
   }
 
   #queue(topic: string, partition: number): Queue<T> {
@@ -81,6 +85,7 @@ export class RecordAccumulator<T = unknown> {
     const q = this.#queue(topic, partition);
     q.records.push(pending);
     q.bytes += pending.bytes;
+    if (this.#onFull && this.#isFull(q)) this.#onFull(topic, partition);
     return pending;
   }
 
@@ -94,10 +99,9 @@ export class RecordAccumulator<T = unknown> {
     return true;
   }
 
-  /** Whether the partition's queue holds a whole batch (batchSize records or batchBytes bytes). */
-  hasFullBatch(topic: string, partition: number): boolean {
-    const q = this.#queues.get(`${topic}\u0000${partition}`);
-    return q !== undefined && (q.records.length >= this.#limits.batchSize || q.bytes >= this.#limits.batchBytes);
+  /** Whether the queue holds a whole batch (batchSize records or batchBytes bytes). */
+  #isFull(q: Queue<T>): boolean {
+    return q.records.length >= this.#limits.batchSize || q.bytes >= this.#limits.batchBytes;
   }
 
   /** Whether the partition could send a batch now, if one were ready. */
@@ -108,12 +112,7 @@ export class RecordAccumulator<T = unknown> {
 
   #isReady(q: Queue<T>, now: number, canPipeline: CanPipeline | undefined): boolean {
     if (q.records.length === 0 || !this.#hasSlot(q, canPipeline)) return false;
-    return (
-      this.#flushing > 0 ||
-      q.records.length >= this.#limits.batchSize ||
-      q.bytes >= this.#limits.batchBytes ||
-      now - q.records[0].enqueuedAt >= this.#limits.lingerMs
-    );
+    return this.#flushing > 0 || this.#isFull(q) || now - q.records[0].enqueuedAt >= this.#limits.lingerMs;
   }
 
   /** Takes every batch that is ready now; each counts as in flight for its partition until `complete()`. */

@@ -52,17 +52,24 @@ describe('RecordAccumulator', () => {
   });
 
   it('tells when a partition holds a whole batch, by count or by bytes', () => {
-    const acc = new RecordAccumulator<number>({ batchSize: 3, batchBytes: 1 << 20, lingerMs: 1000, maxInFlight: 1 });
-    expect(acc.hasFullBatch('t', 0)).toBe(false);
+    const full: string[] = [];
+    const onFull = (topic: string, partition: number) => full.push(`${topic}/${partition}`);
+    const acc = new RecordAccumulator<number>(
+      { batchSize: 3, batchBytes: 1 << 20, lingerMs: 1000, maxInFlight: 1 },
+      onFull,
+    );
     acc.append('t', 0, rec('a'), 1, 0);
     acc.append('t', 0, rec('b'), 2, 0);
-    expect(acc.hasFullBatch('t', 0)).toBe(false);
+    acc.append('t', 1, rec('z'), 9, 0);
+    expect(full).toEqual([]);
     acc.append('t', 0, rec('c'), 3, 0);
-    expect(acc.hasFullBatch('t', 0)).toBe(true);
-    expect(acc.hasFullBatch('t', 1)).toBe(false);
-    const bytes = new RecordAccumulator<number>({ batchSize: 100, batchBytes: 60, lingerMs: 1000, maxInFlight: 1 });
-    bytes.append('t', 0, rec('x'.repeat(30)), 1, 0);
-    expect(bytes.hasFullBatch('t', 0)).toBe(true);
+    expect(full).toEqual(['t/0']);
+    const bytes = new RecordAccumulator<number>(
+      { batchSize: 100, batchBytes: 60, lingerMs: 1000, maxInFlight: 1 },
+      onFull,
+    );
+    bytes.append('t', 2, rec('x'.repeat(30)), 1, 0);
+    expect(full).toEqual(['t/0', 't/2']);
   });
 
   it('sends a record larger than batchBytes on its own', () => {
