@@ -42,11 +42,10 @@ async function runAll(system: System, o: BenchOptions, progress: Progress): Prom
   if (written > 0) consume = await step('W2 consume', (t) => consumeThroughput(system, 'tput', written, 120_000, t));
   const lat = [];
   for (const rate of o.rates) {
-    const stream = `lat${rate}`;
-    const r = await step(`W3 ${rate} msg/s`, async (t) => {
-      await system.createStream(stream);
-      return latency(system, stream, rate, o.latencySeconds, t);
-    });
+    const stream = (round: number) => (round === 0 ? `lat${rate}` : `lat${rate}r${round + 1}`);
+    const r = await step(`W3 ${rate} msg/s`, (t) =>
+      latency(system, stream, rate, o.latencySeconds, o.latencyRounds, t),
+    );
     if (r) lat.push(r);
   }
   let fo;
@@ -142,7 +141,7 @@ async function main(): Promise<void> {
   const md = [
     `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\`.`,
     `Machine: ${machine(natsServer)}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
-    `Settings: W1 ${o.produceSeconds} s per run, W3 ${o.latencySeconds} s per rate, W4 ${o.failoverRounds} round(s); ` +
+    `Settings: W1 ${o.produceSeconds} s per run, W3 ${o.latencyRounds} x ${o.latencySeconds} s per rate, W4 ${o.failoverRounds} round(s); ` +
       `myqueue manager on ${postgresUrl ? 'Postgres' : 'PGlite'}, topic of ${o.partitions} partition(s), producer batchSize ${o.batchSize}, lingerMs ${o.lingerMs}, ` +
       `maxInFlight ${o.maxInFlight}, ${o.partitioner} partitions for keyless records, ` +
       `${o.window} sends in flight per producer; NATS ${4096} publishes in flight per producer.`,

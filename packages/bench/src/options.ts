@@ -7,9 +7,10 @@ export interface BenchOptions {
   readonly systems: readonly ('myqueue' | 'nats')[];
   /** W1 seconds per run. */
   readonly produceSeconds: number;
-  /** W3 rates (msg/s) and seconds per rate. */
+  /** W3 rates (msg/s), seconds per round and rounds per rate (each on a new stream). */
   readonly rates: readonly number[];
   readonly latencySeconds: number;
+  readonly latencyRounds: number;
   /** W4 rounds. */
   readonly failoverRounds: number;
   /** myqueue topic partitions, producer batch size / linger, and messages in flight per producer. */
@@ -38,7 +39,8 @@ export const USAGE = `pnpm bench [options]
   --only myqueue|nats      run one system only
   --seconds N              W1 seconds per run (default 15; quick 3)
   --rates A,B              W3 rates in msg/s (default 5000,20000)
-  --latency-seconds N      W3 seconds per rate (default 10; quick 3)
+  --latency-seconds N      W3 seconds per round (default 10; quick 3)
+  --latency-rounds N       W3 rounds per rate, each on a new stream, pooled (default 3; quick 1)
   --rounds N               W4 failover rounds (default 5; quick 1)
   --partitions N           myqueue topic partitions (default 3)
   --batch-size N           myqueue producer batch size (default 5000)
@@ -62,6 +64,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       seconds: { type: 'string' },
       rates: { type: 'string' },
       'latency-seconds': { type: 'string' },
+      'latency-rounds': { type: 'string' },
       rounds: { type: 'string' },
       partitions: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -102,6 +105,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     produceSeconds: Math.min(num('seconds', values.seconds, quick ? 3 : 15, 0.1), 300),
     rates,
     latencySeconds: Math.min(num('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 0.1), 300),
+    latencyRounds: Math.round(Math.min(num('latency-rounds', values['latency-rounds'], quick ? 1 : 3, 1), 10)),
     failoverRounds: Math.min(num('rounds', values.rounds, quick ? 1 : 5), 20),
     partitions: num('partitions', values.partitions, 3, 1),
     batchSize: num('batch-size', values['batch-size'], 5000, 1),

@@ -17,12 +17,17 @@ export interface Percentiles {
 
 export interface Latency {
   readonly targetRate: number;
-  /** Messages acknowledged per second over the run (below targetRate when the system could not keep up). */
+  /** Messages acknowledged per second over the rounds (below targetRate when the system could not keep up). */
   readonly achievedRate: number;
-  /** produce -> durable ack, ms, measured from each message's scheduled send time (no coordinated omission). */
+  /**
+   * produce -> durable ack, ms, measured from each message's scheduled send time (no coordinated
+   * omission), over the messages of every round.
+   */
   readonly ack: Percentiles;
-  /** produce -> received by a consumer, ms, from the scheduled send time. */
+  /** produce -> received by a consumer, ms, from the scheduled send time, over every round. */
   readonly endToEnd: Percentiles;
+  /** Each round's own produce->ack p99, ms (the spread between rounds). */
+  readonly roundsAckP99: readonly number[];
   readonly failures: number;
 }
 

@@ -3,10 +3,12 @@
  *   W1 produce throughput: closed loop, `window` messages in flight per producer, 1 and 4 producers;
  *   W2 consume throughput: read everything W1 wrote, from the first message;
  *   W3 latency: an open-loop producer at a fixed rate; produce->ack and produce->consume measured from
- *      each message's scheduled send time, so a stall counts against every message it delays;
+ *      each message's scheduled send time, so a stall counts against every message it delays; several
+ *      rounds, each on a new stream (so a new leader placement), pooled into one histogram;
  *   W4 failover: kill -9 of the leader until a produce succeeds again (median of the rounds).
  * Every loop is bounded in time.
  */
+import type { Histogram } from 'hdr-histogram-js';
 import { newHistogram, percentiles, recordMs } from './histogram.js';
 import { fixedValue, MESSAGE_BYTES, readStamp, stampedValue } from './payload.js';
 import { median, throughput, type Failover, type Latency, type Throughput } from './results.js';
@@ -79,18 +81,70 @@ export async function consumeThroughput(
   return throughput(count, seconds, MESSAGE_BYTES, expected - count);
 }
 
+/** What one W3 round recorded. */
+interface LatencyRound {
+  readonly ack: Histogram;
+  readonly e2e: Histogram;
+  readonly acked: number;
+  /** From the first scheduled send to the last ack. */
+  readonly seconds: number;
+  readonly failures: number;
+}
+
 /**
- * W3: one producer sends `rate` messages per second for `seconds` (scheduled every millisecond, open
- * loop), while a consumer tails the stream. Gives up sending when more than `rate * 5` are outstanding
- * (the system cannot keep up; the achieved rate shows it), and waits at most 30 s for the stragglers.
+ * W3: `rounds` rounds of `latencyRound`, each on a new stream made by `createStream` (a new topic gets a
+ * new leader placement, which moves the tail more than anything else on one host). The percentiles are
+ * over every message of every round (one pooled histogram, as if it were one long run); each round's
+ * produce->ack p99 is kept to show the spread.
  */
 export async function latency(
+  system: System,
+  streamName: (round: number) => string,
+  rate: number,
+  seconds: number,
+  rounds: number,
+  tick: Tick,
+): Promise<Latency> {
+  const ack = newHistogram();
+  const e2e = newHistogram();
+  const roundsAckP99: number[] = [];
+  let acked = 0;
+  let busySeconds = 0;
+  let failures = 0;
+  for (let i = 0; i < rounds; i++) {
+    const stream = streamName(i);
+    await system.createStream(stream);
+    const r = await latencyRound(system, stream, rate, seconds, (f) => tick((i + f) / rounds));
+    ack.add(r.ack);
+    e2e.add(r.e2e);
+    roundsAckP99.push(percentiles(r.ack).p99);
+    acked += r.acked;
+    busySeconds += r.seconds;
+    failures += r.failures;
+  }
+  return {
+    targetRate: rate,
+    achievedRate: acked / Math.max(1e-3, busySeconds),
+    ack: percentiles(ack),
+    endToEnd: percentiles(e2e),
+    roundsAckP99,
+    failures,
+  };
+}
+
+/**
+ * One W3 round: one producer sends `rate` messages per second for `seconds` (scheduled every
+ * millisecond, open loop), while a consumer tails the stream. Gives up sending when more than `rate * 5`
+ * are outstanding (the system cannot keep up; the achieved rate shows it), and waits at most 30 s for
+ * the stragglers.
+ */
+async function latencyRound(
   system: System,
   stream: string,
   rate: number,
   seconds: number,
   tick: Tick,
-): Promise<Latency> {
+): Promise<LatencyRound> {
   const ack = newHistogram();
   const e2e = newHistogram();
   const total = Math.round(rate * seconds);
@@ -141,10 +195,10 @@ export async function latency(
   }
   tick(1);
   return {
-    targetRate: rate,
-    achievedRate: acked / Math.max(1e-3, (lastAck - started) / 1000),
-    ack: percentiles(ack),
-    endToEnd: percentiles(e2e),
+    ack,
+    e2e,
+    acked,
+    seconds: Math.max(0, lastAck - started) / 1000,
     failures: failures + (sent < total ? total - sent : 0),
   };
 }

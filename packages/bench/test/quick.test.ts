@@ -28,6 +28,8 @@ it('runs every workload against myqueue (and NATS when installed) and writes a t
       '1',
       '--latency-seconds',
       '1',
+      '--latency-rounds',
+      '2',
       '--rates',
       '300',
       '--rounds',
@@ -52,6 +54,11 @@ it('runs every workload against myqueue (and NATS when installed) and writes a t
   expect(mq?.consume?.messages).toBe(mq!.produce1!.messages + mq!.produce4!.messages + 5);
   expect(mq?.latency[0].ack.p50).toBeGreaterThan(0);
   expect(mq?.latency[0].endToEnd.p99).toBeGreaterThanOrEqual(mq!.latency[0].endToEnd.p50);
+  // Two rounds pooled: the p99 over both lies between the two rounds' own p99s.
+  const rounds = mq!.latency[0].roundsAckP99;
+  expect(rounds).toHaveLength(2);
+  expect(mq!.latency[0].ack.p99).toBeGreaterThanOrEqual(Math.min(...rounds));
+  expect(mq!.latency[0].ack.p99).toBeLessThanOrEqual(Math.max(...rounds));
   if (mq?.notes.length === 0) expect(mq.failover?.roundsMs).toHaveLength(1);
   const nats = out.results.find((r) => r.name === 'NATS R3');
   if (nats) {
