@@ -16,13 +16,13 @@ import {
   Success,
   type StoredRecord,
 } from '@myqueue/protocol';
-import type { ServerResponse } from 'node:http';
 import { Type } from 'typebox';
 import { encodeAdvance, encodeCommit, encodeProduce } from '../partition/commands.js';
 import { checkSequence } from '../partition/producer-window.js';
 import type { ApplyResult, PartitionStateMachine } from '../partition/state-machine.js';
 import type { PartitionReplica } from '../raft-host/partition-replica.js';
 import type { BrokerApp, HttpAppOptions } from './app.js';
+import { abortOnClose } from './abort-on-close.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 const P = '/v1/partitions/:topic/:partition';
@@ -262,11 +262,4 @@ function expectResult<K extends ApplyResult['kind']>(r: ApplyResult, kind: K): E
   if (r.kind === 'rejected') throw new MyQueueError(r.code, r.message);
   if (r.kind !== kind) throw new MyQueueError('MQ_ERR_INTERNAL', `unexpected apply result ${r.kind}`);
   return r as Extract<ApplyResult, { kind: K }>;
-}
-
-/** An AbortSignal that fires when the response closes, e.g. the client went away (ends a long poll early). */
-function abortOnClose(res: ServerResponse): AbortSignal {
-  const ac = new AbortController();
-  res.once('close', () => ac.abort());
-  return ac.signal;
 }
