@@ -42,7 +42,7 @@ async function runAll(system: System, o: BenchOptions, progress: Progress): Prom
   if (written > 0) consume = await step('W2 consume', (t) => consumeThroughput(system, 'tput', written, 120_000, t));
   const lat = [];
   for (const rate of o.rates) {
-    const stream = (round: number) => (round === 0 ? `lat${rate}` : `lat${rate}r${round + 1}`);
+    const stream = (round: number) => `lat${rate}r${round + 1}`;
     const r = await step(`W3 ${rate} msg/s`, (t) =>
       latency(system, stream, rate, o.latencySeconds, o.latencyRounds, t),
     );

@@ -49,7 +49,7 @@ function rows(rates: readonly number[]): Row[] {
         label: `W3 ${int(rate)} msg/s: produce->ack p50 / p99 / p99.9 ms (p99 of each round)`,
         cell: (r) => {
           const l = lat(r, rate);
-          return l && l.roundsAckP99.length > 1 ? `${pct(l.ack)} (${l.roundsAckP99.map(ms).join(', ')})` : pct(l?.ack);
+          return l ? `${pct(l.ack)} (${l.roundsAckP99.map(ms).join(', ')})` : '-';
         },
         value: (r) => lat(r, rate)?.ack.p99,
       },
